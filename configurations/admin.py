@@ -1,0 +1,21 @@
+from django.contrib import admin
+
+from configurations.models import Account, Configuration, Product
+
+
+@admin.register(Account)
+class AccountAdmin(admin.ModelAdmin):
+    list_display = ["user", "producer_name", "hottok_changed_at"]
+    exclude = ["hottok"]  # the secret is revealed by its owner only, through `manage.py hottok`
+
+
+@admin.register(Product)
+class ProductAdmin(admin.ModelAdmin):
+    list_display = ["name", "hotmart_id", "owner", "price", "currency", "is_subscription"]
+    list_filter = ["is_subscription"]
+
+
+@admin.register(Configuration)
+class ConfigurationAdmin(admin.ModelAdmin):
+    list_display = ["name", "owner", "url", "status", "disabled_at"]
+    list_filter = ["status"]

@@ -1,0 +1,48 @@
+"""The 15 Hotmart webhook 2.0.0 event types and how the dashboard groups them."""
+
+from __future__ import annotations
+
+from django.db import models
+
+
+class EventType(models.TextChoices):
+    PURCHASE_APPROVED = "PURCHASE_APPROVED", "Approved purchase"
+    PURCHASE_COMPLETE = "PURCHASE_COMPLETE", "Completed purchase"
+    PURCHASE_CANCELED = "PURCHASE_CANCELED", "Canceled purchase"
+    PURCHASE_REFUNDED = "PURCHASE_REFUNDED", "Refunded"
+    PURCHASE_CHARGEBACK = "PURCHASE_CHARGEBACK", "Chargeback"
+    PURCHASE_PROTEST = "PURCHASE_PROTEST", "Refund claimed (dispute)"
+    PURCHASE_DELAYED = "PURCHASE_DELAYED", "Delayed purchase"
+    PURCHASE_EXPIRED = "PURCHASE_EXPIRED", "Expired purchase"
+    PURCHASE_BILLET_PRINTED = "PURCHASE_BILLET_PRINTED", "Billet printed (awaiting payment)"
+    PURCHASE_OUT_OF_SHOPPING_CART = "PURCHASE_OUT_OF_SHOPPING_CART", "Cart abandonment"
+    SUBSCRIPTION_CANCELLATION = "SUBSCRIPTION_CANCELLATION", "Subscription cancellation"
+    SWITCH_PLAN = "SWITCH_PLAN", "Plan change"
+    UPDATE_SUBSCRIPTION_CHARGE_DATE = "UPDATE_SUBSCRIPTION_CHARGE_DATE", "Subscription charge date changed"
+    CLUB_FIRST_ACCESS = "CLUB_FIRST_ACCESS", "Members area: first access"
+    CLUB_MODULE_COMPLETED = "CLUB_MODULE_COMPLETED", "Members area: module completed"
+
+
+EVENT_GROUPS: dict[str, tuple[EventType, ...]] = {
+    "Purchases": (
+        EventType.PURCHASE_APPROVED,
+        EventType.PURCHASE_COMPLETE,
+        EventType.PURCHASE_CANCELED,
+        EventType.PURCHASE_REFUNDED,
+        EventType.PURCHASE_CHARGEBACK,
+        EventType.PURCHASE_PROTEST,
+        EventType.PURCHASE_DELAYED,
+        EventType.PURCHASE_EXPIRED,
+        EventType.PURCHASE_BILLET_PRINTED,
+    ),
+    "Cart": (EventType.PURCHASE_OUT_OF_SHOPPING_CART,),
+    "Subscriptions": (
+        EventType.SUBSCRIPTION_CANCELLATION,
+        EventType.SWITCH_PLAN,
+        EventType.UPDATE_SUBSCRIPTION_CHARGE_DATE,
+    ),
+    "Members area": (EventType.CLUB_FIRST_ACCESS, EventType.CLUB_MODULE_COMPLETED),
+}
+
+# Events about a subscription: they can only happen to a product sold by subscription.
+SUBSCRIPTION_EVENTS = frozenset(EVENT_GROUPS["Subscriptions"])

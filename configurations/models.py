@@ -1,0 +1,98 @@
+"""Producers' accounts (hottok), products and webhook configurations."""
+
+from __future__ import annotations
+
+import uuid
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+
+from configurations.events import EventType
+
+
+class Account(models.Model):
+    """A producer's webhook account: the hottok sent in ``X-HOTMART-HOTTOK`` and the producer's facts."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="webhook_account")
+    hottok = models.CharField(max_length=64, unique=True)
+    producer_name = models.CharField(max_length=200, blank=True)
+    document = models.CharField(max_length=20, blank=True)
+    legal_nature = models.CharField(max_length=40, default="Pessoa Física")
+    hottok_changed_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"account of {self.user}"
+
+
+class Product(models.Model):
+    """A product a producer sells; ``hotmart_id`` and ``ucode`` are what payloads call ``id`` and ``ucode``."""
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="products")
+    name = models.CharField(max_length=200)
+    hotmart_id = models.PositiveBigIntegerField(unique=True)
+    ucode = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    price = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("97.00"))
+    currency = models.CharField(max_length=3, default="BRL")
+    is_subscription = models.BooleanField(default=False)
+    is_physical = models.BooleanField(default=False)
+    warranty_days = models.PositiveSmallIntegerField(default=7)
+    support_email = models.EmailField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.hotmart_id})"
+
+
+class Configuration(models.Model):
+    """A named rule ("segmentation"): which events, all products or one, which URL; active or disabled."""
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", "Active"
+        DISABLED = "disabled", "Disabled"
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="configurations")
+    name = models.CharField(max_length=100)
+    events = models.JSONField(default=list, help_text="Event types, e.g. ['PURCHASE_APPROVED'].")
+    product = models.ForeignKey(
+        Product,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="configurations",
+        help_text="Empty: all of the owner's products.",
+    )
+    url = models.URLField(max_length=2000)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
+    disabled_reason = models.TextField(blank=True)
+    disabled_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["owner", "name"], name="configuration_name_unique_per_owner"),
+        ]
+        indexes = [models.Index(fields=["owner", "status"], name="configuration_owner_status")]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_active(self) -> bool:
+        return self.status == self.Status.ACTIVE
+
+    @property
+    def scope_label(self) -> str:
+        return self.product.name if self.product_id else "All products"
+
+    def wants(self, event_type: str) -> bool:
+        return event_type in self.events
+
+
+__all__ = ["Account", "Configuration", "EventType", "Product"]

@@ -1,0 +1,42 @@
+"""Queries on accounts, products and configurations shared by the engine, the CLI and the pages."""
+
+from __future__ import annotations
+
+from django.contrib.auth import get_user_model
+from django.db.models import Q, QuerySet
+
+from configurations.models import Account, Configuration, Product
+
+
+def configurations_matching(*, owner_id: int, event_type: str, product_id: int | None) -> list[Configuration]:
+    """The owner's active configurations that want this event for this product, in id order."""
+    scope = Q(product__isnull=True)
+    if product_id is not None:
+        scope |= Q(product_id=product_id)
+    candidates = Configuration.objects.filter(scope, owner_id=owner_id, status=Configuration.Status.ACTIVE)
+    # Event sets are small JSON lists; matching them here keeps one query that works on SQLite and PostgreSQL.
+    return [configuration for configuration in candidates.order_by("id") if configuration.wants(event_type)]
+
+
+def configuration_list(*, owner_id: int) -> QuerySet[Configuration]:
+    return Configuration.objects.filter(owner_id=owner_id).select_related("product").order_by("name", "id")
+
+
+def configuration_get(*, owner_id: int, configuration_id: int) -> Configuration | None:
+    return Configuration.objects.filter(owner_id=owner_id, pk=configuration_id).select_related("product").first()
+
+
+def product_list(*, owner_id: int) -> QuerySet[Product]:
+    return Product.objects.filter(owner_id=owner_id).order_by("id")
+
+
+def product_get(*, owner_id: int, hotmart_id: int) -> Product | None:
+    return Product.objects.filter(owner_id=owner_id, hotmart_id=hotmart_id).first()
+
+
+def owner_by_username(username: str):
+    return get_user_model().objects.filter(username=username).first()
+
+
+def account_for_owner(*, owner_id: int) -> Account | None:
+    return Account.objects.filter(user_id=owner_id).first()

@@ -1,0 +1,196 @@
+"""The only code that writes accounts, products and configurations."""
+
+from __future__ import annotations
+
+import random
+import secrets
+import string
+from collections.abc import Iterable
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from configurations.events import EventType
+from configurations.models import Account, Configuration, Product
+from configurations.validators import validate_target_url
+
+_HOTTOK_ALPHABET = string.ascii_letters + string.digits
+HOTTOK_LENGTH = 40
+
+
+def _new_hottok() -> str:
+    return "".join(secrets.choice(_HOTTOK_ALPHABET) for _ in range(HOTTOK_LENGTH))
+
+
+def account_get_or_create(*, user: AbstractBaseUser) -> tuple[Account, bool]:
+    """The user's webhook account, created with a fresh hottok the first time."""
+    try:
+        return Account.objects.get(user=user), False
+    except Account.DoesNotExist:
+        pass
+    name = user.get_full_name() or user.get_username()
+    with transaction.atomic():
+        account, created = Account.objects.get_or_create(
+            user=user, defaults={"hottok": _new_hottok(), "producer_name": name}
+        )
+    return account, created
+
+
+def account_hottok_regenerate(*, account: Account) -> Account:
+    """Replace the hottok; notifications sent from now on carry the new one."""
+    account.hottok = _new_hottok()
+    account.hottok_changed_at = timezone.now()
+    account.save(update_fields=["hottok", "hottok_changed_at"])
+    return account
+
+
+def product_create(
+    *,
+    owner: AbstractBaseUser,
+    name: str,
+    hotmart_id: int | None = None,
+    price: Decimal | str | float = Decimal("97.00"),
+    currency: str = "BRL",
+    is_subscription: bool = False,
+    is_physical: bool = False,
+    warranty_days: int = 7,
+    support_email: str = "",
+) -> Product:
+    """Create a product; without ``hotmart_id`` a free 7-digit id is chosen, as Hotmart's look."""
+    errors: dict[str, str] = {}
+    name = (name or "").strip()
+    if not name:
+        errors["name"] = "Give the product a name."
+    try:
+        price = Decimal(str(price)).quantize(Decimal("0.01"))
+        if price < 0:
+            errors["price"] = "The price cannot be negative."
+    except InvalidOperation:
+        errors["price"] = f"{price!r} is not a price, e.g. 97.00."
+    currency = (currency or "").strip().upper()
+    if len(currency) != 3 or not currency.isalpha():
+        errors["currency"] = "The currency is a 3-letter ISO code, e.g. BRL."
+    if hotmart_id is not None and (hotmart_id < 1 or Product.objects.filter(hotmart_id=hotmart_id).exists()):
+        errors["hotmart_id"] = f"Product id {hotmart_id} is taken or invalid; choose another or leave it out."
+    if errors:
+        raise ValidationError(errors)
+    for _ in range(20):
+        candidate = hotmart_id or random.randint(1_000_000, 9_999_999)
+        try:
+            with transaction.atomic():
+                return Product.objects.create(
+                    owner=owner,
+                    name=name,
+                    hotmart_id=candidate,
+                    price=price,
+                    currency=currency,
+                    is_subscription=is_subscription,
+                    is_physical=is_physical,
+                    warranty_days=warranty_days,
+                    support_email=support_email,
+                )
+        except IntegrityError:
+            if hotmart_id is not None:
+                raise ValidationError({"hotmart_id": f"Product id {hotmart_id} is taken; choose another."}) from None
+    raise ValidationError({"hotmart_id": "Could not find a free product id; give one explicitly."})
+
+
+def _clean_configuration(
+    *,
+    owner: AbstractBaseUser,
+    name: str,
+    events: Iterable[str],
+    url: str,
+    product: Product | None,
+    instance: Configuration | None = None,
+) -> tuple[str, list[str], str]:
+    errors: dict[str, str] = {}
+    name = (name or "").strip()
+    if not name:
+        errors["name"] = "Give the configuration a name."
+    elif len(name) > 100:
+        errors["name"] = "The name is longer than 100 characters."
+    else:
+        clash = Configuration.objects.filter(owner=owner, name=name)
+        if instance is not None:
+            clash = clash.exclude(pk=instance.pk)
+        if clash.exists():
+            errors["name"] = f"You already have a configuration named {name!r}."
+    chosen = []
+    unknown = []
+    for event in events or ():
+        event = str(event).strip().upper()
+        if event not in EventType.values:
+            unknown.append(event)
+        elif event not in chosen:
+            chosen.append(event)
+    if unknown:
+        errors["events"] = f"Unknown event type {', '.join(unknown)}; valid: {', '.join(EventType.values)}."
+    elif not chosen:
+        errors["events"] = "Choose at least one event."
+    if product is not None and product.owner_id != owner.pk:
+        errors["product"] = "That product is not yours."
+    try:
+        url = validate_target_url(url, production=settings.DISPATCHER_MODE == "production")
+    except ValidationError as exc:
+        errors["url"] = exc.messages[0]
+    if errors:
+        raise ValidationError(errors)
+    ordered = [event for event in EventType.values if event in chosen]
+    return name, ordered, url
+
+
+def configuration_create(
+    *,
+    owner: AbstractBaseUser,
+    name: str,
+    events: Iterable[str],
+    url: str,
+    product: Product | None = None,
+) -> Configuration:
+    """Create an active configuration; refuses a bad URL, unknown events or another owner's product."""
+    name, events, url = _clean_configuration(owner=owner, name=name, events=events, url=url, product=product)
+    return Configuration.objects.create(owner=owner, name=name, events=events, url=url, product=product)
+
+
+def configuration_update(
+    *,
+    configuration: Configuration,
+    name: str,
+    events: Iterable[str],
+    url: str,
+    product: Product | None,
+) -> Configuration:
+    """Change what a configuration listens to or where it sends; its status is left as it is."""
+    name, events, url = _clean_configuration(
+        owner=configuration.owner, name=name, events=events, url=url, product=product, instance=configuration
+    )
+    configuration.name, configuration.events, configuration.url, configuration.product = name, events, url, product
+    configuration.save(update_fields=["name", "events", "url", "product", "updated_at"])
+    return configuration
+
+
+def configuration_enable(*, configuration: Configuration) -> Configuration:
+    configuration.status = Configuration.Status.ACTIVE
+    configuration.disabled_reason = ""
+    configuration.disabled_at = None
+    configuration.save(update_fields=["status", "disabled_reason", "disabled_at", "updated_at"])
+    return configuration
+
+
+def configuration_disable(*, configuration_id: int, reason: str, now: datetime | None = None) -> bool:
+    """Disable with a reason and time; False when it was already disabled (the first reason stays)."""
+    now = now or timezone.now()
+    updated = Configuration.objects.filter(pk=configuration_id, status=Configuration.Status.ACTIVE).update(
+        status=Configuration.Status.DISABLED, disabled_reason=reason, disabled_at=now, updated_at=now
+    )
+    return bool(updated)
+
+
+def configuration_delete(*, configuration: Configuration) -> None:
+    configuration.delete()

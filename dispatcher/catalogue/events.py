@@ -1,0 +1,533 @@
+"""The event catalogue: one schema per Hotmart 2.0.0 event type.
+
+Each schema mirrors a payload captured from Hotmart (``shared/reference/hotmart-samples``): same keys, same
+nesting, same value types, and the real quirks (``creationDate`` instead of ``creation_date`` in
+CLUB_FIRST_ACCESS and UPDATE_SUBSCRIPTION_CHARGE_DATE, the hottok inside UPDATE_SUBSCRIPTION_CHARGE_DATE's
+body, its camelCase data keys, the product id written as a string in CLUB_MODULE_COMPLETED).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from configurations.events import EventType
+from dispatcher.catalogue.schema import (
+    Affiliates,
+    DocRow,
+    Field,
+    Format,
+    Scope,
+    const,
+    document,
+    fact,
+    item,
+    many,
+    obj,
+)
+
+VERSION = "2.0.0"
+NO = Affiliates.NO
+BUYER = Affiliates.IF_ALLOWED
+
+# Purchase status written in data.purchase.status for each purchase event.
+PURCHASE_STATUS = {
+    EventType.PURCHASE_APPROVED: "APPROVED",
+    EventType.PURCHASE_COMPLETE: "COMPLETED",
+    EventType.PURCHASE_CANCELED: "CANCELED",
+    EventType.PURCHASE_REFUNDED: "REFUNDED",
+    EventType.PURCHASE_CHARGEBACK: "CHARGEBACK",
+    EventType.PURCHASE_PROTEST: "DISPUTE",
+    EventType.PURCHASE_DELAYED: "DELAYED",
+    EventType.PURCHASE_EXPIRED: "EXPIRED",
+    EventType.PURCHASE_BILLET_PRINTED: "BILLET_PRINTED",
+}
+
+
+def S(name, description, get, size=None, affiliates=Affiliates.YES):  # noqa: N802 - reads like a table
+    return Field(name, Format.STRING, description, size=size, affiliates=affiliates, get=get)
+
+
+def N(name, description, get, size=None, affiliates=Affiliates.YES):  # noqa: N802
+    return Field(name, Format.INTEGER, description, size=size, affiliates=affiliates, get=get)
+
+
+def D(name, description, get, affiliates=Affiliates.YES):  # noqa: N802
+    return Field(name, Format.DECIMAL, description, size=None, affiliates=affiliates, get=get)
+
+
+def B(name, description, get, affiliates=Affiliates.YES):  # noqa: N802
+    return Field(name, Format.BOOLEAN, description, affiliates=affiliates, get=get)
+
+
+def T(name, description, get, affiliates=Affiliates.YES):  # noqa: N802
+    return Field(name, Format.TIMESTAMP, description, size=13, affiliates=affiliates, get=get)
+
+
+def DT(name, description, get, affiliates=Affiliates.YES):  # noqa: N802
+    return Field(name, Format.DATETIME, description, size=24, affiliates=affiliates, get=get)
+
+
+def money(name: str, description: str, amount: str) -> Field:
+    return obj(
+        name,
+        description,
+        D("value", "Amount.", fact(amount)),
+        S("currency_value", "ISO 4217 currency code of the amount.", fact("purchase.currency"), size=3),
+    )
+
+
+def country(name: str, description: str, path: str) -> Field:
+    return obj(
+        name,
+        description,
+        S("name", "Country name.", fact(f"{path}.name"), size=100),
+        S("iso", "ISO 3166-1 alpha-2 country code.", fact(f"{path}.iso"), size=2),
+    )
+
+
+def _has_subscription(scope: Scope) -> bool:
+    return bool(scope.ctx.facts.get("subscription"))
+
+
+# --- The shared blocks ------------------------------------------------------------------------------------
+
+PRODUCT = obj(
+    "product",
+    "The product sold.",
+    N("id", "Product id.", fact("product.id"), size=10),
+    S("ucode", "Product's unique code.", fact("product.ucode"), size=36),
+    S("name", "Product name.", fact("product.name"), size=255),
+    DT("warranty_date", "End of the warranty (refund) period.", fact("product.warranty_date")),
+    S("support_email", "Producer's support e-mail for this product.", fact("product.support_email"), size=255),
+    B("has_co_production", "Whether the product has co-producers.", fact("product.has_co_production")),
+    B("is_physical_product", "Whether the product is physical (shipped).", fact("product.is_physical")),
+    obj(
+        "content",
+        "What the buyer receives: the products in this offer.",
+        B(
+            "has_physical_products",
+            "Whether any of the products is physical.",
+            lambda s: any(p["is_physical"] for p in s.ctx.facts["product"]["content"]),
+        ),
+        many(
+            "products",
+            "Products delivered with this purchase.",
+            fact("product.content"),
+            N("id", "Product id.", item("id"), size=10),
+            S("ucode", "Product's unique code.", item("ucode"), size=36),
+            S("name", "Product name.", item("name"), size=255),
+            B("is_physical_product", "Whether this product is physical.", item("is_physical")),
+        ),
+    ),
+)
+
+AFFILIATES = many(
+    "affiliates",
+    "Affiliates credited with the sale; empty when the buyer came directly.",
+    fact("affiliates"),
+    S("affiliate_code", "Affiliate's code (as in the hotlink).", item("code"), size=20),
+    S("name", "Affiliate's name.", item("name"), size=255),
+)
+
+BUYER_BLOCK = obj(
+    "buyer",
+    "Who bought.",
+    S("email", "Buyer's e-mail.", fact("buyer.email"), size=255, affiliates=BUYER),
+    S("name", "Buyer's full name.", fact("buyer.name"), size=255, affiliates=BUYER),
+    S("first_name", "Buyer's first name.", fact("buyer.first_name"), size=100, affiliates=BUYER),
+    S("last_name", "Buyer's last name.", fact("buyer.last_name"), size=155, affiliates=BUYER),
+    S(
+        "checkout_phone_code",
+        "Area code of the phone given at checkout.",
+        fact("buyer.phone_code"),
+        size=5,
+        affiliates=BUYER,
+    ),
+    S("checkout_phone", "Phone given at checkout, digits only.", fact("buyer.phone"), size=20, affiliates=BUYER),
+    obj(
+        "address",
+        "Buyer's address.",
+        S("city", "City.", fact("buyer.address.city"), size=100, affiliates=BUYER),
+        S("country", "Country.", fact("buyer.address.country"), size=100, affiliates=BUYER),
+        S(
+            "country_iso",
+            "ISO 3166-1 alpha-2 country code.",
+            fact("buyer.address.country_iso"),
+            size=2,
+            affiliates=BUYER,
+        ),
+        S("state", "State.", fact("buyer.address.state"), size=100, affiliates=BUYER),
+        S("neighborhood", "Neighbourhood.", fact("buyer.address.neighborhood"), size=100, affiliates=BUYER),
+        S("zipcode", "Postal code, digits only.", fact("buyer.address.zipcode"), size=10, affiliates=BUYER),
+        S("address", "Street.", fact("buyer.address.street"), size=255, affiliates=BUYER),
+        S("number", "Street number.", fact("buyer.address.number"), size=20, affiliates=BUYER),
+        S("complement", "Address complement.", fact("buyer.address.complement"), size=255, affiliates=BUYER),
+        affiliates=BUYER,
+    ),
+    S(
+        "document",
+        "Buyer's tax document (CPF or CNPJ), digits only.",
+        fact("buyer.document"),
+        size=20,
+        affiliates=BUYER,
+    ),
+    S("document_type", "CPF or CNPJ.", fact("buyer.document_type"), size=4, affiliates=BUYER),
+    affiliates=BUYER,
+)
+
+PRODUCER = obj(
+    "producer",
+    "The producer who owns the product.",
+    S("name", "Producer's name.", fact("producer.name"), size=255),
+    S("document", "Producer's tax document, digits only.", fact("producer.document"), size=20, affiliates=NO),
+    S("legal_nature", "Pessoa Física or Pessoa Jurídica.", fact("producer.legal_nature"), size=40, affiliates=NO),
+)
+
+COMMISSIONS = many(
+    "commissions",
+    "How the price is split: the marketplace fee, the producer's share and each affiliate's.",
+    fact("commissions"),
+    D("value", "Amount of this share.", item("value")),
+    S("source", "MARKETPLACE, PRODUCER, COPRODUCER or AFFILIATE.", item("source"), size=20),
+    S("currency_value", "ISO 4217 currency code of the amount.", item("currency"), size=3),
+    affiliates=NO,
+)
+
+PURCHASE = obj(
+    "purchase",
+    "The transaction.",
+    T("approved_date", "When the payment was approved.", fact("purchase.approved_date")),
+    money("full_price", "Price including interest and fees paid by the buyer.", "purchase.full_price"),
+    money("price", "Price of the offer paid by the buyer.", "purchase.price"),
+    country("checkout_country", "Country of the checkout.", "purchase.checkout_country"),
+    obj(
+        "order_bump",
+        "Whether this purchase was an order bump added to another purchase.",
+        B("is_order_bump", "Whether it is an order bump.", fact("purchase.is_order_bump")),
+        S(
+            "parent_purchase_transaction",
+            "Transaction of the main purchase when this is an order bump, else empty.",
+            fact("purchase.parent_transaction"),
+            size=20,
+        ),
+    ),
+    obj(
+        "event_tickets",
+        "Tickets, for event products.",
+        N("amount", "Number of tickets bought; 0 for products that are not events.", fact("purchase.event_tickets")),
+    ),
+    money("original_offer_price", "Offer's price before coupons.", "purchase.original_offer_price"),
+    T("order_date", "When the order was placed.", fact("purchase.order_date")),
+    S(
+        "status",
+        "Status of the purchase after this event, e.g. APPROVED, COMPLETED, DISPUTE.",
+        fact("purchase.status"),
+        size=20,
+    ),
+    S("transaction", "Transaction code, e.g. HP16015479281022.", fact("purchase.transaction"), size=20),
+    obj(
+        "payment",
+        "How it was paid.",
+        N("installments_number", "Number of installments.", fact("purchase.installments"), size=2),
+        S("type", "CREDIT_CARD, BILLET, PIX, PAYPAL, ...", fact("purchase.payment_type"), size=30),
+    ),
+    obj(
+        "offer",
+        "The offer bought.",
+        S("code", "Offer code.", fact("purchase.offer_code"), size=20),
+        S("coupon_code", "Coupon used, else empty.", fact("purchase.coupon_code"), size=50),
+    ),
+    S(
+        "sckPaymentLink",
+        "Tracking code (sck) of the payment link, else empty.",
+        fact("purchase.sck_payment_link"),
+        size=100,
+    ),
+    B("is_funnel", "Whether the purchase came from a sales funnel.", fact("purchase.is_funnel")),
+    S(
+        "business_model",
+        "I for a single purchase; other codes for other models.",
+        fact("purchase.business_model"),
+        size=2,
+    ),
+)
+
+SUBSCRIPTION = obj(
+    "subscription",
+    "Present when the product is sold by subscription.",
+    S("status", "Subscription status: ACTIVE, CANCELLED_BY_CUSTOMER, ...", fact("subscription.status"), size=30),
+    obj(
+        "plan",
+        "Subscription plan.",
+        N("id", "Plan id.", fact("subscription.plan.id"), size=10),
+        S("name", "Plan name.", fact("subscription.plan.name"), size=255),
+    ),
+    obj(
+        "subscriber",
+        "The subscriber.",
+        S("code", "Subscriber code.", fact("subscription.subscriber_code"), size=20),
+    ),
+    when=_has_subscription,
+)
+
+PURCHASE_DATA = (PRODUCT, AFFILIATES, BUYER_BLOCK, PRODUCER, COMMISSIONS, PURCHASE, SUBSCRIPTION)
+
+# --- Envelope ---------------------------------------------------------------------------------------------
+
+
+def envelope(*data: Field, creation_key: str = "creation_date", with_hottok: bool = False) -> tuple[Field, ...]:
+    head = [
+        Field(
+            "id",
+            Format.UUID,
+            "Unique id of the event. Retries and resends repeat it: use it to ignore duplicates.",
+            size=36,
+            get=lambda s: s.ctx.event_id,
+        ),
+        Field(creation_key, Format.TIMESTAMP, "When the event happened.", size=13, get=lambda s: s.ctx.created_ms),
+        Field("event", Format.STRING, "The event type.", size=40, get=lambda s: s.ctx.event_type),
+        Field("version", Format.STRING, "Version of the payload format.", size=5, get=const(VERSION)),
+    ]
+    if with_hottok:
+        head.append(
+            Field(
+                "hottok",
+                Format.STRING,
+                "Your account's verification token, also sent in the X-HOTMART-HOTTOK header.",
+                size=64,
+                affiliates=NO,
+                get=lambda s: s.ctx.hottok,
+            )
+        )
+    return (*head, obj("data", "The event's data.", *data))
+
+
+# --- The schemas ------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EventSchema:
+    event_type: str
+    summary: str
+    fields: tuple[Field, ...]
+
+    def rows(self) -> list[DocRow]:
+        return document(self.fields)
+
+
+_PURCHASE_SUMMARIES = {
+    EventType.PURCHASE_APPROVED: "The payment was approved: release the buyer's access.",
+    EventType.PURCHASE_COMPLETE: "The warranty period ended without a refund: the sale is final.",
+    EventType.PURCHASE_CANCELED: "The purchase was canceled, e.g. the card was refused.",
+    EventType.PURCHASE_REFUNDED: "The buyer was refunded: revoke access.",
+    EventType.PURCHASE_CHARGEBACK: "The card holder disputed the charge with the bank: revoke access.",
+    EventType.PURCHASE_PROTEST: "The buyer asked for a refund; the purchase is in dispute.",
+    EventType.PURCHASE_DELAYED: "The payment is overdue (e.g. a subscription renewal or a billet not yet paid).",
+    EventType.PURCHASE_EXPIRED: "The billet or PIX expired without payment.",
+    EventType.PURCHASE_BILLET_PRINTED: "A billet or PIX code was generated; the payment is awaited.",
+}
+
+CATALOGUE: dict[str, EventSchema] = {
+    event_type.value: EventSchema(event_type.value, summary, envelope(*PURCHASE_DATA))
+    for event_type, summary in _PURCHASE_SUMMARIES.items()
+}
+
+CATALOGUE[EventType.PURCHASE_OUT_OF_SHOPPING_CART] = EventSchema(
+    EventType.PURCHASE_OUT_OF_SHOPPING_CART,
+    "A buyer filled in the checkout and left without paying (cart abandonment).",
+    envelope(
+        B(
+            "affiliate",
+            "Whether the visit came through an affiliate's hotlink.",
+            lambda s: bool(s.ctx.facts["affiliates"]),
+        ),
+        obj(
+            "product",
+            "The product in the cart.",
+            N("id", "Product id.", fact("product.id"), size=10),
+            S("name", "Product name.", fact("product.name"), size=255),
+        ),
+        S("buyer_ip", "IP address of the visitor.", fact("buyer.ip"), size=45, affiliates=BUYER),
+        obj(
+            "buyer",
+            "The visitor who abandoned the cart.",
+            S("name", "Name given at checkout.", fact("buyer.name"), size=255, affiliates=BUYER),
+            S("email", "E-mail given at checkout.", fact("buyer.email"), size=255, affiliates=BUYER),
+            S("phone", "Phone given at checkout, digits only.", fact("buyer.phone"), size=20, affiliates=BUYER),
+            affiliates=BUYER,
+        ),
+        obj("offer", "The offer in the cart.", S("code", "Offer code.", fact("purchase.offer_code"), size=20)),
+        country("checkout_country", "Country of the checkout.", "purchase.checkout_country"),
+    ),
+)
+
+CATALOGUE[EventType.SUBSCRIPTION_CANCELLATION] = EventSchema(
+    EventType.SUBSCRIPTION_CANCELLATION,
+    "A subscription was cancelled, by the subscriber or for lack of payment.",
+    envelope(
+        D("actual_recurrence_value", "Value of the current recurrence.", fact("subscription.recurrence_value")),
+        T("cancellation_date", "When the subscription was cancelled.", fact("subscription.cancellation_date")),
+        T("date_next_charge", "When the next charge would have been.", fact("subscription.date_next_charge")),
+        obj(
+            "product",
+            "The subscription product.",
+            N("id", "Product id.", fact("product.id"), size=10),
+            S("name", "Product name.", fact("product.name"), size=255),
+        ),
+        obj(
+            "subscriber",
+            "The subscriber.",
+            S("code", "Subscriber code.", fact("subscription.subscriber_code"), size=20),
+            S("name", "Subscriber's name.", fact("buyer.name"), size=255, affiliates=BUYER),
+            S("email", "Subscriber's e-mail.", fact("buyer.email"), size=255, affiliates=BUYER),
+            obj(
+                "phone",
+                "Subscriber's phones, as registered (often empty).",
+                S("dddPhone", "Area code of the landline.", fact("buyer.landline_code"), size=5, affiliates=BUYER),
+                S("phone", "Landline number.", fact("buyer.landline"), size=20, affiliates=BUYER),
+                S("dddCell", "Area code of the mobile.", fact("buyer.phone_code"), size=5, affiliates=BUYER),
+                S("cell", "Mobile number.", fact("buyer.phone"), size=20, affiliates=BUYER),
+                affiliates=BUYER,
+            ),
+        ),
+        obj(
+            "subscription",
+            "The subscription.",
+            N("id", "Subscription id.", fact("subscription.id"), size=10),
+            obj(
+                "plan",
+                "Plan of the subscription.",
+                N("id", "Plan id.", fact("subscription.plan.id"), size=10),
+                S("name", "Plan name.", fact("subscription.plan.name"), size=255),
+            ),
+        ),
+    ),
+)
+
+
+def _plans(scope: Scope) -> list[dict]:
+    subscription = scope.ctx.facts["subscription"]
+    return [
+        {**subscription["plan"], "current": True},
+        {**subscription["previous_plan"], "current": False},
+    ]
+
+
+CATALOGUE[EventType.SWITCH_PLAN] = EventSchema(
+    EventType.SWITCH_PLAN,
+    "A subscriber moved to another plan of the same product.",
+    envelope(
+        T("switch_plan_date", "When the plan changed.", fact("subscription.switch_plan_date")),
+        obj(
+            "subscription",
+            "The subscription.",
+            S("subscriber_code", "Subscriber code.", fact("subscription.subscriber_code"), size=20),
+            S("status", "Subscription status.", fact("subscription.status"), size=30),
+            obj(
+                "product",
+                "The subscription product.",
+                N("id", "Product id.", fact("product.id"), size=10),
+                S("name", "Product name.", fact("product.name"), size=255),
+            ),
+            obj(
+                "user",
+                "The subscriber.",
+                S("email", "Subscriber's e-mail.", fact("buyer.email"), size=255, affiliates=BUYER),
+            ),
+        ),
+        many(
+            "plans",
+            "The new plan (current: true) and the previous one (current: false).",
+            _plans,
+            N("id", "Plan id.", item("id"), size=10),
+            S("name", "Plan name.", item("name"), size=255),
+            obj("offer", "The plan's offer.", S("key", "Offer key.", item("offer_code"), size=20)),
+            B("current", "Whether this is the plan now in force.", item("current")),
+        ),
+    ),
+)
+
+CATALOGUE[EventType.UPDATE_SUBSCRIPTION_CHARGE_DATE] = EventSchema(
+    EventType.UPDATE_SUBSCRIPTION_CHARGE_DATE,
+    "A subscriber changed the day of the month they are charged.",
+    envelope(
+        obj(
+            "subscription",
+            "The subscription.",
+            DT("dateNextCharge", "Date of the next charge.", fact("subscription.date_next_charge_iso")),
+            N("newChargeDay", "New day of the month of the charge.", fact("subscription.new_charge_day"), size=2),
+            N("oldChargeDay", "Previous day of the month of the charge.", fact("subscription.old_charge_day"), size=2),
+            S("status", "Subscription status.", fact("subscription.status"), size=30),
+            obj(
+                "product",
+                "The subscription product.",
+                N("id", "Product id.", fact("product.id"), size=10),
+                S("name", "Product name.", fact("product.name"), size=255),
+            ),
+        ),
+        obj(
+            "subscriber",
+            "The subscriber.",
+            S("name", "Subscriber's name.", fact("buyer.name"), size=255, affiliates=BUYER),
+            S("email", "Subscriber's e-mail.", fact("buyer.email"), size=255, affiliates=BUYER),
+            S("code", "Subscriber code.", fact("subscription.subscriber_code"), size=20),
+        ),
+        obj(
+            "plan",
+            "The subscription's plan.",
+            N("id", "Plan id.", fact("subscription.plan.id"), size=10),
+            S("name", "Plan name.", fact("subscription.plan.name"), size=255),
+            obj("offer", "The plan's offer.", S("code", "Offer code.", fact("subscription.plan.offer_code"), size=20)),
+        ),
+        creation_key="creationDate",
+        with_hottok=True,
+    ),
+)
+
+CATALOGUE[EventType.CLUB_FIRST_ACCESS] = EventSchema(
+    EventType.CLUB_FIRST_ACCESS,
+    "A buyer entered the product's members area for the first time.",
+    envelope(
+        obj(
+            "product",
+            "The product of the members area.",
+            N("id", "Product id.", fact("product.id"), size=10),
+            S("name", "Product name.", fact("product.name"), size=255),
+        ),
+        obj(
+            "user",
+            "The member.",
+            S("name", "Member's name.", fact("buyer.name"), size=255, affiliates=BUYER),
+            S("email", "Member's e-mail.", fact("buyer.email"), size=255, affiliates=BUYER),
+        ),
+        creation_key="creationDate",
+    ),
+)
+
+CATALOGUE[EventType.CLUB_MODULE_COMPLETED] = EventSchema(
+    EventType.CLUB_MODULE_COMPLETED,
+    "A member completed a module of the product's members area.",
+    envelope(
+        obj(
+            "product",
+            "The product of the members area.",
+            # Hotmart writes this id as a string in this event only.
+            S("id", "Product id, written as a string in this event.", fact("product.id"), size=10),
+            S("name", "Product name.", fact("product.name"), size=255),
+        ),
+        obj(
+            "user",
+            "The member.",
+            S("email", "Member's e-mail.", fact("buyer.email"), size=255, affiliates=BUYER),
+            S("name", "Member's name.", fact("buyer.name"), size=255, affiliates=BUYER),
+        ),
+        obj(
+            "module",
+            "The module completed.",
+            S("id", "Module id.", fact("member.module.id"), size=40),
+            S("name", "Module name.", fact("member.module.name"), size=255),
+        ),
+    ),
+)
+
+assert set(CATALOGUE) == set(EventType.values), "every event type needs a schema"

@@ -1,0 +1,202 @@
+"""The delivery engine: send one notification's next attempt, sweep what is due, purge what is old.
+
+Flow of an attempt, top to bottom in ``notification_deliver``: claim the row (a lease, so nobody else sends
+it), check the configuration, POST, decide with the retry policy, then save the attempt with the status it
+leads to (and disable the configuration when the rules say so) in one transaction.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+import time
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import TypeVar
+
+import structlog
+from django.db import InterfaceError, OperationalError, close_old_connections, transaction
+from django.utils import timezone
+
+from configurations import selectors as configuration_selectors
+from dispatcher import retry, transport
+from dispatcher.conf import DispatcherSettings, dispatcher_settings
+from dispatcher.queue import deliveries_enqueue
+from dispatcher.services import configuration_stop
+from history import selectors as history_selectors
+from history import services as history_services
+from history.choices import AttemptTrigger, ErrorKind, NotificationStatus
+
+log = structlog.get_logger(__name__)
+T = TypeVar("T")
+
+_rng = random.SystemRandom()
+
+
+def notification_deliver(*, notification_id: int, task_id: str = "") -> str:
+    """Make the next automatic attempt of a notification if it is due; answers what happened."""
+    conf = dispatcher_settings()
+    notification = history_services.notification_claim(
+        notification_id=notification_id, now=timezone.now(), lease_seconds=conf.lease_seconds
+    )
+    if notification is None:
+        return "skipped"  # final, not due yet, or another worker is sending it
+    configuration = notification.configuration
+    if configuration is None or not configuration.is_active:
+        reason = "Configuration removed." if configuration is None else "Configuration disabled."
+        history_services.notification_cancel(notification_id=notification.pk, reason=reason)
+        log.info("cancelled", notification=notification.pk, reason=reason)
+        return "cancelled"
+
+    number = notification.attempt_count + 1
+    account = configuration_selectors.account_for_owner(owner_id=notification.owner_id)
+    headers = transport.build_headers(
+        hottok=account.hottok if account else "",
+        content_type=notification.content_type,
+        delivery_id=notification.pk,
+        attempt=number,
+        event_id=str(notification.event.uuid),
+    )
+    body = notification.payload.encode("utf-8")
+    result = transport.post(url=configuration.url, body=body, headers=headers, limits=_limits(conf))
+
+    decision = _decide(notification=notification, result=result, conf=conf)
+    attempt = history_services.AttemptData(
+        number=number,
+        trigger=AttemptTrigger.AUTOMATIC,
+        started_at=result.started_at,
+        duration_ms=result.duration_ms,
+        request_url=configuration.url,
+        request_headers=transport.masked_headers(headers),
+        request_body_sha256=hashlib.sha256(body).hexdigest(),
+        response_status=result.status_code,
+        response_headers=result.headers,
+        response_body=result.body.decode("utf-8", errors="replace"),
+        response_body_truncated=result.truncated,
+        error_kind=result.error_kind,
+        error_message=result.error_message,
+        task_id=task_id,
+    )
+    now = timezone.now()
+    next_attempt_at = now + timedelta(seconds=decision.delay) if decision.verdict == retry.Verdict.RETRY else None
+    if not _db_retrying(lambda: _save(notification, attempt, decision, next_attempt_at, now)):
+        log.warning("attempt_dropped_lease_lost", notification=notification.pk, attempt=number)
+        return "lease-lost"
+    log.info(
+        "attempt",
+        notification=notification.pk,
+        configuration=configuration.pk,
+        attempt=number,
+        status=result.status_code,
+        error=result.error_kind or None,
+        ms=result.duration_ms,
+        verdict=decision.verdict.value,
+    )
+    if next_attempt_at is not None and decision.delay <= conf.countdown_max:
+        # Short delays ride a Celery countdown for punctuality; the sweep stays the safety net.
+        if deliveries_enqueue([notification.pk], countdown=decision.delay):
+            history_services.notifications_mark_enqueued(notification_ids=[notification.pk], at=next_attempt_at)
+    return decision.verdict.value
+
+
+def _decide(*, notification, result: transport.TransportResult, conf: DispatcherSettings) -> retry.Decision:
+    automatic_number = notification.automatic_attempt_count + 1
+    failure = None
+    if not result.succeeded:
+        failure = retry.Failure(result.error_kind or ErrorKind.HTTP_STATUS, result.status_code)
+    earlier_url_errors = True
+    if failure is not None and failure.is_url_error and automatic_number >= conf.max_attempts:
+        earlier_url_errors = _db_retrying(
+            lambda: history_selectors.notification_earlier_attempts_all_url_errors(notification_id=notification.pk)
+        )
+    return retry.decide(
+        failure=failure,
+        attempt=automatic_number,
+        policy=retry.RetryPolicy.from_settings(conf),
+        earlier_all_url_errors=earlier_url_errors,
+        retry_after=result.retry_after,
+        jitter_factor=_rng.uniform(-1, 1),
+    )
+
+
+def _save(notification, attempt, decision: retry.Decision, next_attempt_at: datetime | None, now: datetime) -> bool:
+    """Save the attempt with the status it leads to, and disable the configuration if the rules say so."""
+    reason = decision.disable_reason
+    if not reason and decision.verdict == retry.Verdict.FAILED:
+        reason = attempt.error_message or f"HTTP {attempt.response_status}"
+    with transaction.atomic():
+        saved = history_services.attempt_record(
+            notification=notification,
+            lock_token=notification.lock_token,
+            attempt=attempt,
+            status=_STATUS[decision.verdict],
+            next_attempt_at=next_attempt_at,
+            status_reason=reason,
+            now=now,
+        )
+        if saved is not None and decision.disable_reason:
+            configuration_id = notification.configuration_id
+            stopped = configuration_stop(configuration_id=configuration_id, reason=decision.disable_reason, now=now)
+            if stopped is not None:
+                log.warning("configuration_disabled", configuration=configuration_id, reason=reason, stopped=stopped)
+    return saved is not None
+
+
+_STATUS = {
+    retry.Verdict.DELIVERED: NotificationStatus.DELIVERED,
+    retry.Verdict.RETRY: NotificationStatus.RETRYING,
+    retry.Verdict.FAILED: NotificationStatus.FAILED,
+}
+
+
+def _limits(conf: DispatcherSettings) -> transport.Limits:
+    return transport.Limits(
+        connect_timeout=conf.connect_timeout,
+        read_timeout=conf.read_timeout,
+        total_timeout=conf.total_timeout,
+        max_response_bytes=conf.response_max_bytes,
+    )
+
+
+def _db_retrying(fn: Callable[[], T], *, within: float = 20.0) -> T:
+    """Run ``fn``, retrying while the database is briefly unreachable: an attempt already made must be kept."""
+    deadline = time.monotonic() + within
+    pause = 0.1
+    while True:
+        try:
+            return fn()
+        except (OperationalError, InterfaceError) as exc:
+            if time.monotonic() + pause > deadline:
+                raise
+            log.warning(
+                "database_unavailable_retrying", error=str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            )
+            close_old_connections()
+            time.sleep(pause)  # back off before reconnecting; nothing to await but the database itself
+            pause = min(pause * 2, 2.0)
+
+
+def notifications_sweep(*, now: datetime | None = None) -> int:
+    """Enqueue every notification that is due but has no message on its way; answers how many."""
+    conf = dispatcher_settings()
+    now = now or timezone.now()
+    ids = history_selectors.notifications_due(now=now, grace_seconds=conf.stuck_grace, limit=conf.sweep_batch)
+    if not ids:
+        return 0
+    history_services.notifications_mark_enqueued(notification_ids=ids, at=now)
+    sent = deliveries_enqueue(ids)
+    log.info("swept", due=len(ids), enqueued=sent)
+    return sent
+
+
+def history_purge_old(*, now: datetime | None = None) -> int:
+    """Delete events, notifications and attempts older than the retention period."""
+    conf = dispatcher_settings()
+    before = (now or timezone.now()) - timedelta(days=conf.history_retention_days)
+    deleted = history_services.history_purge(before=before, batch_size=conf.purge_batch)
+    if deleted:
+        log.info("history_purged", events=deleted, before=before.isoformat())
+    return deleted
+
+
+__all__ = ["deliveries_enqueue", "history_purge_old", "notification_deliver", "notifications_sweep"]

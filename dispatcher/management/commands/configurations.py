@@ -1,0 +1,145 @@
+"""Manage webhook configurations from the command line: add, list, show, enable, disable, remove."""
+
+from django.core.exceptions import ValidationError
+
+from configurations import selectors as configuration_selectors
+from configurations import services as configuration_services
+from configurations.events import EventType
+from configurations.models import Configuration
+from dispatcher.cli import Command as BaseCommand
+from dispatcher.cli import dump_json, owner_or_error, usage_error, validation_message
+from dispatcher.services import configuration_remove, configuration_stop
+
+
+def configuration_dict(configuration: Configuration) -> dict:
+    return {
+        "id": configuration.pk,
+        "owner": configuration.owner.get_username(),
+        "name": configuration.name,
+        "events": configuration.events,
+        "product": configuration.product.hotmart_id if configuration.product_id else None,
+        "scope": configuration.scope_label,
+        "url": configuration.url,
+        "status": configuration.status,
+        "disabled_reason": configuration.disabled_reason or None,
+        "disabled_at": configuration.disabled_at.isoformat() if configuration.disabled_at else None,
+        "created_at": configuration.created_at.isoformat(),
+        "updated_at": configuration.updated_at.isoformat(),
+    }
+
+
+class Command(BaseCommand):
+    help = "Manage webhook configurations: which events, all products or one, which URL."
+
+    def add_arguments(self, parser):
+        sub = parser.add_subparsers(dest="action", required=True, metavar="{add,list,show,enable,disable,remove}")
+
+        add = sub.add_parser("add", help="Create an active configuration.")
+        add.add_argument("--owner", required=True, help="The producer's username.")
+        add.add_argument("--name", required=True)
+        add.add_argument(
+            "--event",
+            dest="events",
+            action="append",
+            required=True,
+            help="An event type (repeat, or separate with commas), e.g. PURCHASE_APPROVED; ALL for every one.",
+        )
+        add.add_argument("--product", type=int, help="Hotmart product id; leave out for all products.")
+        add.add_argument("--url", required=True)
+        add.add_argument("--json", action="store_true")
+
+        listing = sub.add_parser("list", help="List configurations.")
+        listing.add_argument("--owner", help="Only this producer's.")
+        listing.add_argument("--json", action="store_true")
+
+        for name, text in (
+            ("show", "Show one configuration."),
+            ("enable", "Enable a configuration."),
+            ("disable", "Disable a configuration; its pending notifications stop."),
+            ("remove", "Remove a configuration; its history stays."),
+        ):
+            action = sub.add_parser(name, help=text)
+            action.add_argument("id", type=int)
+            action.add_argument("--owner", help="Refuse unless the configuration is this producer's.")
+            action.add_argument("--json", action="store_true")
+            if name == "disable":
+                action.add_argument("--reason", default="Disabled by its owner.")
+
+    def handle(self, *args, action, **options):
+        return getattr(self, f"handle_{action}")(**options)
+
+    def _emit(self, configuration: Configuration, as_json: bool, verb: str) -> None:
+        if as_json:
+            self.stdout.write(dump_json(configuration_dict(configuration)))
+        else:
+            self.stdout.write(
+                f"{verb} configuration {configuration.pk} {configuration.name!r} ({configuration.status})"
+            )
+
+    def _get(self, configuration_id: int, owner: str | None) -> Configuration:
+        queryset = Configuration.objects.select_related("owner", "product")
+        if owner:
+            queryset = queryset.filter(owner=owner_or_error(owner))
+        configuration = queryset.filter(pk=configuration_id).first()
+        if configuration is None:
+            raise usage_error(f"No configuration {configuration_id}" + (f" owned by {owner!r}." if owner else "."))
+        return configuration
+
+    def handle_add(self, *, owner, name, events, product, url, json, **_):
+        user = owner_or_error(owner)
+        wanted = [event.strip() for chunk in events for event in chunk.split(",") if event.strip()]
+        if any(event.upper() == "ALL" for event in wanted):
+            wanted = list(EventType.values)
+        product_obj = None
+        if product is not None:
+            product_obj = configuration_selectors.product_get(owner_id=user.pk, hotmart_id=product)
+            if product_obj is None:
+                raise usage_error(f"Unknown product {product} for owner {owner!r}.")
+        try:
+            configuration = configuration_services.configuration_create(
+                owner=user, name=name, events=wanted, url=url, product=product_obj
+            )
+        except ValidationError as exc:
+            raise usage_error(validation_message(exc)) from None
+        self._emit(configuration, json, "Added")
+
+    def handle_list(self, *, owner, json, **_):
+        queryset = Configuration.objects.select_related("owner", "product").order_by("id")
+        if owner:
+            queryset = queryset.filter(owner=owner_or_error(owner))
+        rows = [configuration_dict(c) for c in queryset]
+        if json:
+            self.stdout.write(dump_json(rows))
+            return
+        if not rows:
+            self.stdout.write("No configurations yet; add one with `manage.py configurations add`.")
+            return
+        for row in rows:
+            status = row["status"] if row["status"] == "active" else f"DISABLED ({row['disabled_reason']})"
+            self.stdout.write(
+                f"{row['id']:>4}  {row['name']:<24}  {row['scope']:<24}  {status:<8}  {row['url']}\n"
+                f"      events: {', '.join(row['events'])}"
+            )
+
+    def handle_show(self, *, id, owner, json, **_):
+        configuration = self._get(id, owner)
+        self.stdout.write(dump_json(configuration_dict(configuration)))
+
+    def handle_enable(self, *, id, owner, json, **_):
+        configuration = configuration_services.configuration_enable(configuration=self._get(id, owner))
+        self._emit(configuration, json, "Enabled")
+
+    def handle_disable(self, *, id, owner, json, reason, **_):
+        configuration = self._get(id, owner)
+        configuration_stop(configuration_id=configuration.pk, reason=reason)
+        configuration.refresh_from_db()
+        self._emit(configuration, json, "Disabled")
+
+    def handle_remove(self, *, id, owner, json, **_):
+        configuration = self._get(id, owner)
+        data = configuration_dict(configuration)
+        configuration_remove(configuration=configuration)
+        if json:
+            self.stdout.write(dump_json({**data, "removed": True}))
+        else:
+            self.stdout.write(f"Removed configuration {data['id']} {data['name']!r}")

@@ -1,0 +1,124 @@
+"""Inspect notifications: their status, attempts and response codes."""
+
+import json as jsonlib
+
+from dispatcher.cli import Command as BaseCommand
+from dispatcher.cli import dump_json, owner_or_error, usage_error
+from dispatcher.logging import mask_secret
+from history import selectors as history_selectors
+from history.choices import NotificationStatus
+from history.models import Notification
+
+
+def _iso(moment):
+    return moment.isoformat() if moment else None
+
+
+def notification_summary(n: Notification) -> dict:
+    return {
+        "id": n.pk,
+        "status": n.status,
+        "event": n.event.event_type,
+        "event_id": str(n.event.uuid),
+        "configuration": {"id": n.configuration_id, "name": n.configuration.name, "url": n.configuration.url}
+        if n.configuration_id
+        else None,
+        "attempt_count": n.attempt_count,
+        "last_status_code": n.last_status_code,
+        "next_attempt_at": _iso(n.next_attempt_at),
+        "created_at": _iso(n.created_at),
+    }
+
+
+def notification_detail(n: Notification, *, reveal: bool) -> dict:
+    payload = jsonlib.loads(n.payload) if n.content_type == "application/json" else n.payload
+    if not reveal and isinstance(payload, dict) and "hottok" in payload:
+        payload["hottok"] = mask_secret(payload["hottok"])
+    return {
+        **notification_summary(n),
+        "status_reason": n.status_reason or None,
+        "delivered_at": _iso(n.delivered_at),
+        "payload": payload,
+        "attempts": [
+            {
+                "number": a.number,
+                "trigger": a.trigger,
+                "started_at": _iso(a.started_at),
+                "duration_ms": a.duration_ms,
+                "url": a.request_url,
+                "status_code": a.response_status,
+                "error": a.error_message or None,
+                "error_kind": a.error_kind or None,
+                "request_headers": a.request_headers,
+                "response_headers": a.response_headers,
+                "response_body": a.response_body,
+                "response_body_truncated": a.response_body_truncated,
+            }
+            for a in n.attempts.all()
+        ],
+    }
+
+
+class Command(BaseCommand):
+    help = "List notifications, or show one with its payload and every attempt."
+
+    def add_arguments(self, parser):
+        sub = parser.add_subparsers(dest="action", required=True, metavar="{list,show}")
+        listing = sub.add_parser("list", help="Newest first.")
+        listing.add_argument("--owner", help="Only this producer's.")
+        listing.add_argument("--status", choices=NotificationStatus.values)
+        listing.add_argument("--limit", type=int, default=20)
+        listing.add_argument("--json", action="store_true")
+        show = sub.add_parser("show", help="One notification with its payload and attempts.")
+        show.add_argument("id", type=int)
+        show.add_argument("--owner", help="Refuse unless the notification is this producer's.")
+        show.add_argument("--json", action="store_true")
+        show.add_argument("--reveal", action="store_true", help="Do not mask the hottok inside payloads.")
+
+    def handle(self, *args, action, **options):
+        return getattr(self, f"handle_{action}")(**options)
+
+    def handle_list(self, *, owner, status, limit, json, **_):
+        if limit < 1:
+            raise usage_error("--limit must be at least 1.")
+        owner_id = owner_or_error(owner).pk if owner else None
+        rows = [
+            notification_summary(n)
+            for n in history_selectors.notification_list(owner_id=owner_id, status=status, limit=limit)
+        ]
+        if json:
+            self.stdout.write(dump_json(rows))
+            return
+        if not rows:
+            self.stdout.write("No notifications yet; record an event with `manage.py simulate`.")
+            return
+        for row in rows:
+            code = row["last_status_code"] if row["last_status_code"] is not None else "-"
+            target = row["configuration"]["name"] if row["configuration"] else "(removed configuration)"
+            self.stdout.write(
+                f"{row['id']:>6}  {row['created_at'][:19]}  {row['event']:<31}  {target:<20}  "
+                f"{row['status']:<9}  code {code:<4}  attempts {row['attempt_count']}"
+            )
+
+    def handle_show(self, *, id, owner, json, reveal, **_):
+        owner_id = owner_or_error(owner).pk if owner else None
+        notification = history_selectors.notification_get(notification_id=id, owner_id=owner_id)
+        if notification is None:
+            raise usage_error(f"No notification {id}" + (f" owned by {owner!r}." if owner else "."))
+        data = notification_detail(notification, reveal=reveal)
+        if json:
+            self.stdout.write(dump_json(data))
+            return
+        self.stdout.write(
+            f"Notification {data['id']}: {data['event']} -> "
+            f"{data['configuration']['url'] if data['configuration'] else '(removed configuration)'}\n"
+            f"  status {data['status']}{' (' + data['status_reason'] + ')' if data['status_reason'] else ''}, "
+            f"attempts {data['attempt_count']}, next attempt {data['next_attempt_at'] or '-'}"
+        )
+        for attempt in data["attempts"]:
+            self.stdout.write(
+                f"  #{attempt['number']} {attempt['started_at'][:23]}  {attempt['trigger']:<9} "
+                f"HTTP {attempt['status_code']:<4} {attempt['duration_ms']} ms"
+                + (f"  {attempt['error_kind']}: {attempt['error']}" if attempt["error"] else "")
+            )
+        self.stdout.write("  payload:\n" + dump_json(data["payload"]))

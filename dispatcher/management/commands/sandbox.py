@@ -1,0 +1,63 @@
+"""Run the whole sandbox in one terminal: web, Celery worker, Celery beat and, without REDIS_URL, an
+embedded Redis. Ctrl-C stops all of them; if one of them dies, the others are stopped too."""
+
+import os
+import shlex
+import sys
+
+from django.conf import settings
+from honcho.manager import Manager
+from honcho.printer import Printer
+
+from dispatcher.cli import Command as BaseCommand
+
+
+class Command(BaseCommand):
+    help = "Start web (runserver), a Celery worker, Celery beat and, without REDIS_URL, an embedded Redis."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--addrport", default=os.environ.get("SANDBOX_ADDRPORT", "127.0.0.1:8000"))
+        parser.add_argument(
+            "--concurrency",
+            type=int,
+            default=int(os.environ.get("WORKER_CONCURRENCY", "16")),
+            help="Worker threads, i.e. POSTs in flight at once.",
+        )
+
+    def handle(self, *args, addrport, concurrency, **options):
+        python = shlex.quote(sys.executable)
+        manage = shlex.quote(str(settings.BASE_DIR / "manage.py"))
+        env = os.environ.copy()
+        env["PYTHONUNBUFFERED"] = "1"
+        manager = Manager(Printer(sys.stdout, colour=sys.stdout.isatty()))
+        embedded = not os.environ.get("REDIS_URL")
+        if embedded:
+            socket_path = settings.EMBEDDED_REDIS_SOCKET
+            manager.add_process(
+                "redis", f"{python} -m dispatcher.embedded_redis {shlex.quote(str(socket_path))}", env=env
+            )
+            env["REDIS_URL"] = f"unix://{socket_path}"
+        schedule = shlex.quote(str(settings.DATA_DIR / "celerybeat-schedule"))
+        manager.add_process("web", f"{python} {manage} runserver {shlex.quote(addrport)} --noreload", env=env)
+        manager.add_process(
+            "worker",
+            f"{python} -m celery -A dispatcher worker --pool threads --concurrency {int(concurrency)} "
+            "-Q deliveries,maintenance --without-gossip --without-mingle -l INFO",
+            env=env,
+        )
+        manager.add_process("beat", f"{python} -m celery -A dispatcher beat -l INFO -s {schedule}", env=env)
+        self.stdout.write(
+            "\n".join(
+                [
+                    "",
+                    f"Hotmart Webhook Dispatcher Simulator ({settings.DISPATCHER_MODE} mode)",
+                    f"  web       http://{addrport}/  (login demo / demo)",
+                    f"  redis     {'embedded, ' + env['REDIS_URL'] if embedded else 'from REDIS_URL'}",
+                    f"  database  {settings.DATABASES['default']['ENGINE'].rsplit('.', 1)[-1]}",
+                    "  Ctrl-C stops everything.",
+                    "",
+                ]
+            )
+        )
+        manager.loop()
+        sys.exit(manager.returncode)

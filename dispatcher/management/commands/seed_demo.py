@@ -1,0 +1,54 @@
+"""Create the demo producer, its account and two products; running it again changes nothing."""
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+
+from configurations import selectors as configuration_selectors
+from configurations import services as configuration_services
+from dispatcher.cli import Command as BaseCommand
+from dispatcher.logging import mask_secret
+
+DEMO_PRODUCTS = [
+    {"hotmart_id": 4001001, "name": "Curso de Python do Zero", "price": "197.00", "is_subscription": False},
+    {"hotmart_id": 4001002, "name": "Clube de Webhooks (assinatura)", "price": "49.90", "is_subscription": True},
+]
+
+
+class Command(BaseCommand):
+    help = "Create the demo producer (login demo / demo), its hottok and two products. Idempotent."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--username", default="demo")
+        parser.add_argument("--password", default="demo")
+
+    def handle(self, *args, username, password, **options):
+        User = get_user_model()
+        with transaction.atomic():
+            user, created = User.objects.get_or_create(
+                username=username,
+                defaults={"email": f"{username}@example.com", "first_name": "Demo", "last_name": "Producer"},
+            )
+            if created:
+                user.set_password(password)
+                user.is_staff = True
+                user.is_superuser = True
+                user.save()
+            account, account_created = configuration_services.account_get_or_create(user=user)
+            if account_created:
+                account.document = "12345678909"
+                account.save(update_fields=["document"])
+            for spec in DEMO_PRODUCTS:
+                if configuration_selectors.product_get(owner_id=user.pk, hotmart_id=spec["hotmart_id"]) is None:
+                    configuration_services.product_create(owner=user, support_email=user.email, **spec)
+
+        self.stdout.write(f"Demo producer: {username} / {password if created else '(password unchanged)'}")
+        for product in configuration_selectors.product_list(owner_id=user.pk):
+            kind = "subscription" if product.is_subscription else "single purchase"
+            self.stdout.write(
+                f"  product {product.hotmart_id}: {product.name} ({kind}, {product.currency} {product.price})"
+            )
+        if account_created:
+            self.stdout.write(f"Hottok (X-HOTMART-HOTTOK), shown once: {account.hottok}")
+        else:
+            reveal = f"manage.py hottok --owner {username} --reveal"
+            self.stdout.write(f"Hottok: {mask_secret(account.hottok)}  (reveal it with `{reveal}`)")

@@ -1,0 +1,35 @@
+"""The doorbell: put notification ids on the Celery queue. The database row is the notification itself."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import structlog
+
+from dispatcher.celery import app as celery_app
+
+log = structlog.get_logger(__name__)
+
+DELIVER_TASK = "dispatcher.deliver"
+
+
+def deliveries_enqueue(notification_ids: Iterable[int], *, countdown: float | None = None) -> int:
+    """Ring the doorbell for each notification; answers how many messages went out.
+
+    A broker that is down loses nothing: the rows are saved, and the sweep enqueues them again once their
+    ``enqueued_at`` is older than the grace period.
+    """
+    sent = 0
+    for notification_id in notification_ids:
+        try:
+            celery_app.send_task(DELIVER_TASK, args=[notification_id], countdown=countdown)
+        except Exception as exc:  # noqa: BLE001 - kombu raises many kinds; all mean "not queued now"
+            log.warning(
+                "enqueue_failed_will_sweep",
+                notification=notification_id,
+                error=str(exc) or type(exc).__name__,
+                hint="saved; the beat sweep sends it once Redis and a worker are up",
+            )
+            break
+        sent += 1
+    return sent

@@ -1,0 +1,130 @@
+"""Recording events: one transaction saves the event and one notification per matching configuration,
+and the notifications' ids are enqueued once it commits."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import transaction
+from django.utils import timezone
+
+from configurations import selectors as configuration_selectors
+from configurations import services as configuration_services
+from configurations.events import SUBSCRIPTION_EVENTS, EventType
+from configurations.models import Configuration, Product
+from dispatcher.catalogue import PayloadContext, payload_build, payload_serialize
+from dispatcher.facts import epoch_ms, sale_facts
+from dispatcher.queue import deliveries_enqueue
+from history import services as history_services
+from history.models import Event, Notification
+
+
+@dataclass(frozen=True)
+class RecordedEvent:
+    event: Event
+    notifications: list[Notification]
+
+
+def event_record(
+    *,
+    owner: AbstractBaseUser,
+    event_type: str,
+    product: Product | None = None,
+    buyer_email: str | None = None,
+    occurred_at: datetime | None = None,
+) -> RecordedEvent:
+    """Record that ``event_type`` happened to a simulated sale of ``product`` and notify who wants it.
+
+    Without a product the owner's first one is used (their first subscription product for subscription
+    events). Bad input raises ValidationError naming the field; nothing is saved then.
+    """
+    event_type = (event_type or "").strip().upper()
+    if event_type not in EventType.values:
+        raise ValidationError({"event_type": f"Unknown event {event_type!r}; valid: {', '.join(EventType.values)}."})
+    product = _product_for(owner=owner, event_type=event_type, product=product)
+    if buyer_email:
+        try:
+            validate_email(buyer_email)
+        except ValidationError:
+            raise ValidationError({"buyer_email": f"{buyer_email!r} is not a valid e-mail address."}) from None
+    account, _ = configuration_services.account_get_or_create(user=owner)
+    occurred_at = occurred_at or timezone.now()
+    facts = sale_facts(
+        event_type=event_type, product=product, producer=account, occurred_at=occurred_at, buyer_email=buyer_email
+    )
+
+    with transaction.atomic():
+        event = history_services.event_create(
+            owner_id=owner.pk,
+            event_type=event_type,
+            product_id=product.pk,
+            occurred_at=occurred_at,
+            facts=facts,
+            transaction_code=facts["purchase"]["transaction"] if event_type.startswith("PURCHASE_") else "",
+            buyer_email=facts["buyer"]["email"],
+        )
+        configurations = configuration_selectors.configurations_matching(
+            owner_id=owner.pk, event_type=event_type, product_id=product.pk
+        )
+        body = payload_serialize(
+            payload_build(
+                PayloadContext(
+                    event_id=str(event.uuid),
+                    event_type=event_type,
+                    created_ms=epoch_ms(occurred_at),
+                    facts=facts,
+                    hottok=account.hottok,
+                )
+            )
+        )
+        notifications = history_services.notifications_create(
+            event=event,
+            items=[history_services.NewNotification(configuration_id=c.pk, payload=body) for c in configurations],
+            now=timezone.now(),
+        )
+        ids = [n.pk for n in notifications]
+        if ids:
+            transaction.on_commit(lambda: deliveries_enqueue(ids))
+    return RecordedEvent(event=event, notifications=notifications)
+
+
+def _product_for(*, owner: AbstractBaseUser, event_type: str, product: Product | None) -> Product:
+    needs_subscription = event_type in SUBSCRIPTION_EVENTS
+    if product is None:
+        products = configuration_selectors.product_list(owner_id=owner.pk)
+        if needs_subscription:
+            products = products.filter(is_subscription=True)
+        product = products.first()
+        if product is None:
+            kind = "subscription product" if needs_subscription else "product"
+            raise ValidationError({"product": f"{owner} has no {kind}; create one first."})
+    elif product.owner_id != owner.pk:
+        raise ValidationError({"product": f"Product {product.hotmart_id} does not belong to {owner}."})
+    if needs_subscription and not product.is_subscription:
+        message = f"{event_type} happens to subscriptions; product {product.hotmart_id} is not sold by subscription."
+        raise ValidationError({"product": message})
+    return product
+
+
+def configuration_stop(*, configuration_id: int, reason: str, now: datetime | None = None) -> int | None:
+    """Disable a configuration and stop its open notifications; answers how many, None if already disabled."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        if not configuration_services.configuration_disable(configuration_id=configuration_id, reason=reason, now=now):
+            return None
+        return history_services.notifications_cancel_for_configuration(
+            configuration_id=configuration_id, reason=f"Configuration disabled: {reason}", now=now
+        )
+
+
+def configuration_remove(*, configuration: Configuration) -> None:
+    """Delete a configuration; its open notifications stop and its history stays."""
+    with transaction.atomic():
+        history_services.notifications_cancel_for_configuration(
+            configuration_id=configuration.pk, reason="Configuration removed."
+        )
+        configuration_services.configuration_delete(configuration=configuration)

@@ -1,0 +1,20 @@
+"""Celery tasks: thin and idempotent; each receives ids and calls one service."""
+
+from celery import shared_task
+
+from dispatcher import delivery
+
+
+@shared_task(name="dispatcher.deliver")
+def deliver(notification_id: int) -> str:
+    return delivery.notification_deliver(notification_id=notification_id, task_id=deliver.request.id or "")
+
+
+@shared_task(name="dispatcher.sweep")
+def sweep() -> int:
+    return delivery.notifications_sweep()
+
+
+@shared_task(name="dispatcher.purge_history")
+def purge_history() -> int:
+    return delivery.history_purge_old()

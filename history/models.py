@@ -1,0 +1,117 @@
+"""Events that happened, the notifications they caused, and every attempt to deliver them."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from configurations.events import EventType
+from configurations.models import Configuration, Product
+from history.choices import OPEN_STATUSES, AttemptTrigger, ErrorKind, NotificationStatus
+
+
+class Event(models.Model):
+    """Something that happened to a sale; ``facts`` hold what its payloads are built from."""
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="events")
+    event_type = models.CharField(max_length=40, choices=EventType.choices)
+    product = models.ForeignKey(Product, null=True, blank=True, on_delete=models.SET_NULL, related_name="events")
+    occurred_at = models.DateTimeField()
+    transaction = models.CharField(max_length=40, blank=True, db_index=True)
+    buyer_email = models.CharField(max_length=254, blank=True, db_index=True)
+    facts = models.JSONField(default=dict)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["owner", "-occurred_at"], name="event_owner_occurred")]
+
+    def __str__(self) -> str:
+        return f"{self.event_type} {self.uuid}"
+
+
+class Notification(models.Model):
+    """One event for one configuration: the frozen payload and where its delivery stands."""
+
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="notifications")
+    configuration = models.ForeignKey(
+        Configuration, null=True, blank=True, on_delete=models.SET_NULL, related_name="notifications"
+    )
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
+    payload = models.TextField(help_text="The exact body sent, UTF-8; every attempt sends these bytes.")
+    content_type = models.CharField(max_length=80, default="application/json")
+    status = models.CharField(max_length=10, choices=NotificationStatus.choices, default=NotificationStatus.PENDING)
+    status_reason = models.TextField(blank=True)
+    attempt_count = models.PositiveSmallIntegerField(default=0)
+    automatic_attempt_count = models.PositiveSmallIntegerField(default=0)
+    last_status_code = models.IntegerField(null=True, blank=True)
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    # When a message for it was last put on the queue; the sweep enqueues again what waits too long.
+    enqueued_at = models.DateTimeField(null=True, blank=True)
+    # A worker's claim: while locked_until is in the future nobody else sends it.
+    locked_until = models.DateTimeField(null=True, blank=True)
+    lock_token = models.UUIDField(null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["owner", "-created_at", "-id"], name="notification_owner_created"),
+            models.Index(fields=["configuration", "status"], name="notification_config_status"),
+            models.Index(fields=["created_at"], name="notification_created"),
+            models.Index(
+                fields=["next_attempt_at"],
+                name="notification_due",
+                condition=Q(status__in=OPEN_STATUSES),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"notification {self.pk} ({self.status})"
+
+    @property
+    def is_final(self) -> bool:
+        return self.status not in OPEN_STATUSES
+
+
+class Attempt(models.Model):
+    """One HTTP POST of a notification: what was sent, what came back, how long it took."""
+
+    notification = models.ForeignKey(Notification, on_delete=models.CASCADE, related_name="attempts")
+    number = models.PositiveSmallIntegerField()
+    trigger = models.CharField(max_length=10, choices=AttemptTrigger.choices, default=AttemptTrigger.AUTOMATIC)
+    started_at = models.DateTimeField()
+    duration_ms = models.PositiveIntegerField()
+    request_url = models.TextField()
+    request_headers = models.JSONField(default=dict, help_text="As sent, with the hottok masked.")
+    request_body_sha256 = models.CharField(max_length=64, help_text="Of the bytes sent: the notification's payload.")
+    response_status = models.IntegerField(help_text="The HTTP status, or -1 when no HTTP answer came.")
+    response_headers = models.JSONField(default=dict)
+    response_body = models.TextField(blank=True)
+    response_body_truncated = models.BooleanField(default=False)
+    error_kind = models.CharField(max_length=20, choices=ErrorKind.choices, blank=True, default=ErrorKind.NONE)
+    error_message = models.TextField(blank=True)
+    task_id = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        ordering = ["number"]
+        constraints = [
+            models.UniqueConstraint(fields=["notification", "number"], name="attempt_number_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"attempt {self.number} of notification {self.notification_id}: {self.response_status}"
+
+    @property
+    def succeeded(self) -> bool:
+        return 200 <= self.response_status < 300
+
+    @property
+    def request_body(self) -> str:
+        """The bytes sent: a notification's payload never changes, so it is stored once."""
+        return self.notification.payload

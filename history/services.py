@@ -1,0 +1,199 @@
+"""The only code that writes events, notifications and attempts.
+
+A notification moves through its statuses here only: claimed by one worker at a time (a lease in the row),
+an attempt recorded together with the status it leads to, cancelled when its configuration goes away.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from history.choices import OPEN_STATUSES, AttemptTrigger, NotificationStatus
+from history.models import Attempt, Event, Notification
+
+
+def event_create(
+    *,
+    owner_id: int,
+    event_type: str,
+    product_id: int | None,
+    occurred_at: datetime,
+    facts: dict,
+    transaction_code: str = "",
+    buyer_email: str = "",
+    event_uuid: uuid.UUID | None = None,
+) -> Event:
+    return Event.objects.create(
+        uuid=event_uuid or uuid.uuid4(),
+        owner_id=owner_id,
+        event_type=event_type,
+        product_id=product_id,
+        occurred_at=occurred_at,
+        facts=facts,
+        transaction=transaction_code,
+        buyer_email=buyer_email,
+    )
+
+
+@dataclass(frozen=True)
+class NewNotification:
+    configuration_id: int
+    payload: str
+    content_type: str = "application/json"
+
+
+def notifications_create(*, event: Event, items: Sequence[NewNotification], now: datetime) -> list[Notification]:
+    """Save one pending notification per item, due now and marked as enqueued now (the caller enqueues)."""
+    notifications = [
+        Notification(
+            event=event,
+            owner_id=event.owner_id,
+            configuration_id=item.configuration_id,
+            payload=item.payload,
+            content_type=item.content_type,
+            status=NotificationStatus.PENDING,
+            next_attempt_at=now,
+            enqueued_at=now,
+        )
+        for item in items
+    ]
+    created = Notification.objects.bulk_create(notifications)
+    if any(n.pk is None for n in created):  # backends that do not return ids from bulk inserts
+        created = list(Notification.objects.filter(event=event).order_by("id"))
+    return created
+
+
+def notification_claim(*, notification_id: int, now: datetime, lease_seconds: float) -> Notification | None:
+    """Take the right to send the notification's next automatic attempt, or None.
+
+    None when it is final, not yet due, or claimed by another worker whose lease has not run out. The claim
+    is one conditional UPDATE, so two workers holding the same message can never both win it.
+    """
+    token = uuid.uuid4()
+    won = (
+        Notification.objects.filter(pk=notification_id, status__in=OPEN_STATUSES, next_attempt_at__lte=now)
+        .filter(Q(locked_until__isnull=True) | Q(locked_until__lt=now))
+        .update(locked_until=now + timedelta(seconds=lease_seconds), lock_token=token)
+    )
+    if not won:
+        return None
+    return (
+        Notification.objects.select_related("configuration", "event")
+        .filter(pk=notification_id, lock_token=token)
+        .first()
+    )
+
+
+@dataclass(frozen=True)
+class AttemptData:
+    number: int
+    trigger: str
+    started_at: datetime
+    duration_ms: int
+    request_url: str
+    request_headers: dict
+    request_body_sha256: str
+    response_status: int
+    response_headers: dict
+    response_body: str
+    response_body_truncated: bool
+    error_kind: str
+    error_message: str
+    task_id: str = ""
+
+
+def attempt_record(
+    *,
+    notification: Notification,
+    lock_token: uuid.UUID,
+    attempt: AttemptData,
+    status: str,
+    next_attempt_at: datetime | None,
+    status_reason: str = "",
+    now: datetime,
+) -> Attempt | None:
+    """Save an automatic attempt and the status it leads to, releasing the claim; None if the claim was lost.
+
+    Call inside a transaction. A lost claim means the lease ran out during the POST and another worker took
+    over the same attempt number: that worker's record stands, so this one is dropped.
+    """
+    row = Notification.objects.select_for_update().filter(pk=notification.pk, lock_token=lock_token).first()
+    if row is None:
+        return None
+    saved = Attempt.objects.create(notification_id=row.pk, **attempt.__dict__)
+    automatic = 1 if attempt.trigger == AttemptTrigger.AUTOMATIC else 0
+    fields = {
+        "attempt_count": F("attempt_count") + 1,
+        "automatic_attempt_count": F("automatic_attempt_count") + automatic,
+        "last_status_code": attempt.response_status,
+        "last_attempt_at": attempt.started_at,
+        "status": status,
+        "status_reason": status_reason,
+        "next_attempt_at": next_attempt_at,
+        "locked_until": None,
+        "lock_token": None,
+        "updated_at": now,
+    }
+    if status == NotificationStatus.DELIVERED:
+        fields["delivered_at"] = now
+    Notification.objects.filter(pk=row.pk).update(**fields)
+    return saved
+
+
+def notification_release(*, notification_id: int, lock_token: uuid.UUID) -> None:
+    Notification.objects.filter(pk=notification_id, lock_token=lock_token).update(locked_until=None, lock_token=None)
+
+
+def notification_cancel(*, notification_id: int, reason: str, now: datetime | None = None) -> bool:
+    """Stop a notification that has not been delivered: its configuration was disabled or removed."""
+    now = now or timezone.now()
+    return bool(
+        Notification.objects.filter(pk=notification_id, status__in=OPEN_STATUSES).update(
+            status=NotificationStatus.CANCELLED,
+            status_reason=reason,
+            next_attempt_at=None,
+            locked_until=None,
+            lock_token=None,
+            updated_at=now,
+        )
+    )
+
+
+def notifications_cancel_for_configuration(*, configuration_id: int, reason: str, now: datetime | None = None) -> int:
+    """Stop every open notification of a configuration; answers how many."""
+    now = now or timezone.now()
+    return Notification.objects.filter(configuration_id=configuration_id, status__in=OPEN_STATUSES).update(
+        status=NotificationStatus.CANCELLED,
+        status_reason=reason,
+        next_attempt_at=None,
+        updated_at=now,
+    )
+
+
+def notifications_mark_enqueued(*, notification_ids: Iterable[int], at: datetime) -> int:
+    """Remember when a message for these notifications is expected to be picked up."""
+    ids = list(notification_ids)
+    if not ids:
+        return 0
+    return Notification.objects.filter(pk__in=ids).update(enqueued_at=at)
+
+
+def history_purge(*, before: datetime, batch_size: int) -> int:
+    """Delete events older than ``before`` (with their notifications and attempts), a batch at a time."""
+    deleted = 0
+    while True:
+        ids = list(Event.objects.filter(created_at__lt=before).order_by("id").values_list("id", flat=True)[:batch_size])
+        if not ids:
+            return deleted
+        with transaction.atomic():
+            Attempt.objects.filter(notification__event_id__in=ids).delete()
+            Notification.objects.filter(event_id__in=ids).delete()
+            Event.objects.filter(pk__in=ids).delete()
+        deleted += len(ids)

@@ -1,0 +1,191 @@
+"""Shared fixtures: producers, and the real delivery stack for integration tests.
+
+The integration stack is a real Celery worker and a real Celery beat, each its own process, on the test
+database and the test Redis (``REDIS_URL``, or the embedded one from tests/plugin.py), with fast retry
+settings. Receivers are real HTTP servers on 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+from django.conf import settings
+from pytest_httpserver import HTTPServer
+
+from configurations import services as configuration_services
+from tests.factories import ProductFactory, UserFactory
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# Settings of the worker and beat processes in the integration tests: the real rules, faster.
+STACK_SETTINGS = {
+    "DISPATCHER_MODE": "sandbox",
+    "DISPATCHER_RETRY_SCHEDULE": "0.3,0.3,0.3,0.3",
+    "DISPATCHER_RETRY_JITTER": "0",
+    "DISPATCHER_CONNECT_TIMEOUT": "2",
+    "DISPATCHER_READ_TIMEOUT": "1",
+    "DISPATCHER_TOTAL_TIMEOUT": "3",
+    "DISPATCHER_SWEEP_INTERVAL": "0.5",
+    "DISPATCHER_STUCK_GRACE": "2",
+}
+
+
+def wait_until(predicate: Callable[[], object], *, timeout: float = 20.0, message: str = "condition") -> object:
+    """Poll ``predicate`` until it returns something truthy, or fail after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {message}")
+        time.sleep(0.05)
+
+
+def free_port() -> int:
+    """A port nothing listens on right now: connections to it are refused."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def producer(db):
+    user = UserFactory()
+    configuration_services.account_get_or_create(user=user)
+    return user
+
+
+@pytest.fixture
+def product(producer):
+    return ProductFactory(owner=producer)
+
+
+# --- The real stack ---------------------------------------------------------------------------------------
+
+
+def _test_database_url() -> str:
+    from django.db import connection
+
+    s = connection.settings_dict
+    if s["ENGINE"].endswith("sqlite3"):
+        return f"sqlite:///{s['NAME']}"
+    credentials = quote(s["USER"] or "", safe="")
+    if s.get("PASSWORD"):
+        credentials += ":" + quote(s["PASSWORD"], safe="")
+    host = s["HOST"] or "localhost"
+    port = f":{s['PORT']}" if s.get("PORT") else ""
+    return f"postgres://{credentials}@{host}{port}/{quote(s['NAME'], safe='')}"
+
+
+class CeleryProcess:
+    """A ``celery -A dispatcher <role>`` child process with its output in a log file."""
+
+    def __init__(self, role: str, args: list[str], env: dict[str, str], log_path: Path):
+        self.role, self.args, self.env, self.log_path = role, args, env, log_path
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        log = open(self.log_path, "ab")  # noqa: SIM115 - closed when the process ends
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "dispatcher", self.role, *self.args],
+            cwd=ROOT,
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        log.close()
+
+    def stop(self, sig: int = signal.SIGTERM) -> None:
+        if self.process and self.process.poll() is None:
+            os.killpg(self.process.pid, sig)
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait()
+        self.process = None
+
+    def log_tail(self, lines: int = 40) -> str:
+        if not self.log_path.exists():
+            return ""
+        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+
+
+class Stack:
+    """A Celery worker and Celery beat running the dispatcher against the test database."""
+
+    def __init__(self, tmp: Path):
+        env = {**os.environ, **STACK_SETTINGS}
+        env["DATABASE_URL"] = _test_database_url()
+        env["REDIS_URL"] = settings.REDIS_URL
+        env["DJANGO_SETTINGS_MODULE"] = "dispatcher.settings"
+        env["PYTHONUNBUFFERED"] = "1"
+        self.worker = CeleryProcess(
+            "worker",
+            [
+                "--pool",
+                "threads",
+                "--concurrency",
+                "8",
+                "-Q",
+                "deliveries,maintenance",
+                "-n",
+                f"test-{os.getpid()}@%h",
+                "--without-gossip",
+                "--without-mingle",
+                "-l",
+                "INFO",
+            ],
+            env,
+            tmp / "worker.log",
+        )
+        self.beat = CeleryProcess("beat", ["-l", "INFO", "-s", str(tmp / "beat-schedule")], env, tmp / "beat.log")
+
+    def start_worker(self) -> None:
+        from dispatcher.celery import app
+
+        self.worker.start()
+        try:
+            wait_until(lambda: app.control.ping(timeout=0.3), timeout=30, message="the Celery worker to answer a ping")
+        except AssertionError:
+            raise AssertionError("worker did not start:\n" + self.worker.log_tail()) from None
+
+    def start(self) -> None:
+        self.start_worker()
+        self.beat.start()
+
+    def stop(self) -> None:
+        self.beat.stop()
+        self.worker.stop()
+
+
+@pytest.fixture(scope="session")
+def stack(django_db_setup, django_db_blocker, tmp_path_factory):
+    """The real worker and beat, started once for the whole session."""
+    with django_db_blocker.unblock():
+        running = Stack(tmp_path_factory.mktemp("stack"))
+    running.start()
+    yield running
+    running.stop()
+
+
+@pytest.fixture(scope="session")
+def make_httpserver():
+    """pytest-httpserver's receiver, threaded, so a slow answer does not hold up the others."""
+    server = HTTPServer(host="127.0.0.1", port=0, threaded=True)
+    server.start()
+    yield server
+    server.clear()
+    if server.is_running():
+        server.stop()

@@ -1,0 +1,111 @@
+"""The row is the truth: one worker at a time holds a notification, and the sweep finds what waits."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from history import selectors, services
+from history.choices import NotificationStatus
+from history.models import Notification
+from tests.factories import ConfigurationFactory
+
+
+@pytest.fixture
+def notification(producer, product):
+    from dispatcher.services import event_record
+
+    ConfigurationFactory(owner=producer)
+    return event_record(owner=producer, event_type="PURCHASE_APPROVED", product=product).notifications[0]
+
+
+def test_a_claimed_notification_cannot_be_claimed_again_until_its_lease_ends(notification):
+    now = timezone.now()
+    first = services.notification_claim(notification_id=notification.pk, now=now, lease_seconds=30)
+    assert first is not None and first.lock_token
+    assert services.notification_claim(notification_id=notification.pk, now=now, lease_seconds=30) is None
+    later = now + timedelta(seconds=31)
+    second = services.notification_claim(notification_id=notification.pk, now=later, lease_seconds=30)
+    assert second is not None and second.lock_token != first.lock_token
+
+
+def test_final_or_not_yet_due_notifications_are_not_claimed(notification):
+    now = timezone.now()
+    Notification.objects.filter(pk=notification.pk).update(next_attempt_at=now + timedelta(seconds=10))
+    assert services.notification_claim(notification_id=notification.pk, now=now, lease_seconds=30) is None
+    Notification.objects.filter(pk=notification.pk).update(next_attempt_at=now, status=NotificationStatus.DELIVERED)
+    assert services.notification_claim(notification_id=notification.pk, now=now, lease_seconds=30) is None
+
+
+def test_an_attempt_recorded_with_a_lost_claim_is_dropped(notification):
+    now = timezone.now()
+    stale = services.notification_claim(notification_id=notification.pk, now=now, lease_seconds=1)
+    fresh = services.notification_claim(
+        notification_id=notification.pk, now=now + timedelta(seconds=2), lease_seconds=30
+    )
+    data = services.AttemptData(
+        number=1,
+        trigger="automatic",
+        started_at=now,
+        duration_ms=5,
+        request_url="http://x",
+        request_headers={},
+        request_body_sha256="0" * 64,
+        response_status=200,
+        response_headers={},
+        response_body="",
+        response_body_truncated=False,
+        error_kind="",
+        error_message="",
+    )
+    assert (
+        services.attempt_record(
+            notification=stale,
+            lock_token=stale.lock_token,
+            attempt=data,
+            status="delivered",
+            next_attempt_at=None,
+            now=now,
+        )
+        is None
+    )
+    saved = services.attempt_record(
+        notification=fresh, lock_token=fresh.lock_token, attempt=data, status="delivered", next_attempt_at=None, now=now
+    )
+    assert saved is not None
+    notification.refresh_from_db()
+    assert notification.status == "delivered" and notification.attempt_count == 1 and notification.lock_token is None
+
+
+def test_sweep_finds_due_notifications_whose_message_is_overdue(notification):
+    now = timezone.now()
+    grace = 10
+    assert selectors.notifications_due(now=now, grace_seconds=grace, limit=10) == [], "just enqueued"
+    Notification.objects.filter(pk=notification.pk).update(enqueued_at=now - timedelta(seconds=grace + 1))
+    assert selectors.notifications_due(now=now, grace_seconds=grace, limit=10) == [notification.pk]
+    Notification.objects.filter(pk=notification.pk).update(enqueued_at=None)
+    assert selectors.notifications_due(now=now, grace_seconds=grace, limit=10) == [notification.pk]
+    # not while a worker holds it, nor before it is due, nor once it is final
+    Notification.objects.filter(pk=notification.pk).update(locked_until=now + timedelta(seconds=5))
+    assert selectors.notifications_due(now=now, grace_seconds=grace, limit=10) == []
+    Notification.objects.filter(pk=notification.pk).update(
+        locked_until=None, next_attempt_at=now + timedelta(seconds=5)
+    )
+    assert selectors.notifications_due(now=now, grace_seconds=grace, limit=10) == []
+    Notification.objects.filter(pk=notification.pk).update(next_attempt_at=now, status=NotificationStatus.FAILED)
+    assert selectors.notifications_due(now=now, grace_seconds=grace, limit=10) == []
+
+
+def test_purge_deletes_only_history_older_than_the_cutoff(notification, product, producer):
+    from dispatcher.services import event_record
+    from history.models import Event
+
+    old_event = notification.event
+    Event.objects.filter(pk=old_event.pk).update(created_at=timezone.now() - timedelta(days=61))
+    recent = event_record(owner=producer, event_type="PURCHASE_APPROVED", product=product)
+
+    deleted = services.history_purge(before=timezone.now() - timedelta(days=60), batch_size=1)
+
+    assert deleted == 1
+    assert not Notification.objects.filter(pk=notification.pk).exists()
+    assert Event.objects.filter(pk=recent.event.pk).exists()
