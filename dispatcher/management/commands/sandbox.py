@@ -60,4 +60,6 @@ class Command(BaseCommand):
             )
         )
         manager.loop()
-        sys.exit(manager.returncode)
+        # Ctrl-C or a SIGTERM is how the sandbox is meant to stop: that is a clean exit, not an error.
+        stopped_on_purpose = manager.returncode in (130, 143)
+        sys.exit(0 if stopped_on_purpose else manager.returncode)
