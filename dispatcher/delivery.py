@@ -11,6 +11,7 @@ import hashlib
 import random
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import TypeVar
 
@@ -21,11 +22,12 @@ from django.utils import timezone
 from configurations import selectors as configuration_selectors
 from dispatcher import retry, transport
 from dispatcher.conf import DispatcherSettings, dispatcher_settings
-from dispatcher.queue import deliveries_enqueue
+from dispatcher.queue import bulk_resends_enqueue, deliveries_enqueue
 from dispatcher.services import configuration_stop
 from history import selectors as history_selectors
 from history import services as history_services
-from history.choices import AttemptTrigger, ErrorKind, NotificationStatus
+from history.choices import AttemptTrigger, BulkResendStatus, ErrorKind, NotificationStatus
+from history.models import BulkResend
 
 log = structlog.get_logger(__name__)
 T = TypeVar("T")
@@ -34,15 +36,20 @@ _rng = random.SystemRandom()
 
 
 def notification_deliver(*, notification_id: int, task_id: str = "") -> str:
-    """Make the next automatic attempt of a notification if it is due; answers what happened."""
+    """Make the notification's next attempt if there is one to make; answers what happened.
+
+    An automatic attempt when it is open and due; a manual one when its owner asked for a resend. Manual
+    resends and test posts go out even while the configuration is disabled: the owner asked for them.
+    """
     conf = dispatcher_settings()
     notification = history_services.notification_claim(
         notification_id=notification_id, now=timezone.now(), lease_seconds=conf.lease_seconds
     )
     if notification is None:
-        return "skipped"  # final, not due yet, or another worker is sending it
+        return "skipped"  # nothing to send, or another worker is sending it
+    manual = notification.resend_requested_at is not None
     configuration = notification.configuration
-    if configuration is None or not configuration.is_active:
+    if configuration is None or not (configuration.is_active or manual or notification.is_test):
         reason = "Configuration removed." if configuration is None else "Configuration disabled."
         history_services.notification_cancel(notification_id=notification.pk, reason=reason)
         log.info("cancelled", notification=notification.pk, reason=reason)
@@ -60,10 +67,9 @@ def notification_deliver(*, notification_id: int, task_id: str = "") -> str:
     body = notification.payload.encode("utf-8")
     result = transport.post(url=configuration.url, body=body, headers=headers, limits=_limits(conf))
 
-    decision = _decide(notification=notification, result=result, conf=conf)
     attempt = history_services.AttemptData(
         number=number,
-        trigger=AttemptTrigger.AUTOMATIC,
+        trigger=AttemptTrigger.MANUAL if manual else AttemptTrigger.AUTOMATIC,
         started_at=result.started_at,
         duration_ms=result.duration_ms,
         request_url=configuration.url,
@@ -78,8 +84,18 @@ def notification_deliver(*, notification_id: int, task_id: str = "") -> str:
         task_id=task_id,
     )
     now = timezone.now()
-    next_attempt_at = now + timedelta(seconds=decision.delay) if decision.verdict == retry.Verdict.RETRY else None
-    if not _db_retrying(lambda: _save(notification, attempt, decision, next_attempt_at, now)):
+    if manual:
+        # A manual resend is one attempt: success delivers, failure leaves the status and schedule as they were.
+        decision = retry.Decision(retry.Verdict.DELIVERED if result.succeeded else retry.Verdict.FAILED)
+        transition = history_services.Transition(NotificationStatus.DELIVERED) if result.succeeded else None
+    else:
+        decision = _decide(notification=notification, result=result, conf=conf)
+        next_attempt_at = now + timedelta(seconds=decision.delay) if decision.verdict == retry.Verdict.RETRY else None
+        reason = decision.disable_reason
+        if not reason and decision.verdict == retry.Verdict.FAILED:
+            reason = result.error_message or f"HTTP {result.status_code}"
+        transition = history_services.Transition(_STATUS[decision.verdict], next_attempt_at, reason)
+    if not _db_retrying(lambda: _save(notification, attempt, transition, decision.disable_reason, now)):
         log.warning("attempt_dropped_lease_lost", notification=notification.pk, attempt=number)
         return "lease-lost"
     log.info(
@@ -87,16 +103,19 @@ def notification_deliver(*, notification_id: int, task_id: str = "") -> str:
         notification=notification.pk,
         configuration=configuration.pk,
         attempt=number,
+        trigger=attempt.trigger,
         status=result.status_code,
         error=result.error_kind or None,
         ms=result.duration_ms,
         verdict=decision.verdict.value,
     )
-    if next_attempt_at is not None and decision.delay <= conf.countdown_max:
+    if transition is not None and transition.next_attempt_at is not None and decision.delay <= conf.countdown_max:
         # Short delays ride a Celery countdown for punctuality; the sweep stays the safety net.
         if deliveries_enqueue([notification.pk], countdown=decision.delay):
-            history_services.notifications_mark_enqueued(notification_ids=[notification.pk], at=next_attempt_at)
-    return decision.verdict.value
+            history_services.notifications_mark_enqueued(
+                notification_ids=[notification.pk], at=transition.next_attempt_at
+            )
+    return f"manual-{decision.verdict.value}" if manual else decision.verdict.value
 
 
 def _decide(*, notification, result: transport.TransportResult, conf: DispatcherSettings) -> retry.Decision:
@@ -104,6 +123,13 @@ def _decide(*, notification, result: transport.TransportResult, conf: Dispatcher
     failure = None
     if not result.succeeded:
         failure = retry.Failure(result.error_kind or ErrorKind.HTTP_STATUS, result.status_code)
+    policy = retry.RetryPolicy.from_settings(conf)
+    if notification.is_test:
+        # A test post is one attempt, like Hotmart's "send test" button, and never disables anything.
+        decision = retry.decide(
+            failure=failure, attempt=1, policy=replace(policy, max_attempts=1), earlier_all_url_errors=False
+        )
+        return replace(decision, disable_reason="")
     earlier_url_errors = True
     if failure is not None and failure.is_url_error and automatic_number >= conf.max_attempts:
         earlier_url_errors = _db_retrying(
@@ -112,33 +138,30 @@ def _decide(*, notification, result: transport.TransportResult, conf: Dispatcher
     return retry.decide(
         failure=failure,
         attempt=automatic_number,
-        policy=retry.RetryPolicy.from_settings(conf),
+        policy=policy,
         earlier_all_url_errors=earlier_url_errors,
         retry_after=result.retry_after,
         jitter_factor=_rng.uniform(-1, 1),
     )
 
 
-def _save(notification, attempt, decision: retry.Decision, next_attempt_at: datetime | None, now: datetime) -> bool:
-    """Save the attempt with the status it leads to, and disable the configuration if the rules say so."""
-    reason = decision.disable_reason
-    if not reason and decision.verdict == retry.Verdict.FAILED:
-        reason = attempt.error_message or f"HTTP {attempt.response_status}"
+def _save(notification, attempt, transition, disable_reason: str, now: datetime) -> bool:
+    """Save the attempt with the transition it leads to, and disable the configuration if the rules say so."""
     with transaction.atomic():
         saved = history_services.attempt_record(
             notification=notification,
             lock_token=notification.lock_token,
             attempt=attempt,
-            status=_STATUS[decision.verdict],
-            next_attempt_at=next_attempt_at,
-            status_reason=reason,
+            transition=transition,
             now=now,
         )
-        if saved is not None and decision.disable_reason:
+        if saved is not None and disable_reason:
             configuration_id = notification.configuration_id
-            stopped = configuration_stop(configuration_id=configuration_id, reason=decision.disable_reason, now=now)
+            stopped = configuration_stop(configuration_id=configuration_id, reason=disable_reason, now=now)
             if stopped is not None:
-                log.warning("configuration_disabled", configuration=configuration_id, reason=reason, stopped=stopped)
+                log.warning(
+                    "configuration_disabled", configuration=configuration_id, reason=disable_reason, stopped=stopped
+                )
     return saved is not None
 
 
@@ -177,16 +200,49 @@ def _db_retrying(fn: Callable[[], T], *, within: float = 20.0) -> T:
 
 
 def notifications_sweep(*, now: datetime | None = None) -> int:
-    """Enqueue every notification that is due but has no message on its way; answers how many."""
+    """Enqueue every notification (and bulk resend job) with work to do but no message on its way."""
     conf = dispatcher_settings()
     now = now or timezone.now()
     ids = history_selectors.notifications_due(now=now, grace_seconds=conf.stuck_grace, limit=conf.sweep_batch)
-    if not ids:
-        return 0
-    history_services.notifications_mark_enqueued(notification_ids=ids, at=now)
-    sent = deliveries_enqueue(ids)
-    log.info("swept", due=len(ids), enqueued=sent)
+    sent = 0
+    if ids:
+        history_services.notifications_mark_enqueued(notification_ids=ids, at=now)
+        sent = deliveries_enqueue(ids)
+        log.info("swept", due=len(ids), enqueued=sent)
+    jobs = history_selectors.bulk_resends_stalled(now=now, grace_seconds=conf.stuck_grace)
+    if jobs:
+        history_services.bulk_resends_mark_enqueued(job_ids=jobs, at=now)
+        bulk_resends_enqueue(jobs)
     return sent
+
+
+def bulk_resend_run(*, job_id: int, batch_size: int = 500) -> int:
+    """Work through a bulk resend job in batches, asking for one manual attempt of each notification.
+
+    Each batch moves the job's cursor, so a job whose worker died resumes where it stopped (the sweep
+    enqueues it again); asking twice for the same resend sends it once. Answers how many were requested.
+    """
+    job = BulkResend.objects.filter(pk=job_id).exclude(status=BulkResendStatus.DONE).first()
+    if job is None:
+        return 0
+    requested = 0
+    cursor = job.last_notification_id
+    while True:
+        ids = history_selectors.bulk_resend_candidates(job=job, after_id=cursor, limit=batch_size)
+        if not ids:
+            break
+        now = timezone.now()
+        with transaction.atomic():
+            fresh = history_services.notifications_request_resend(notification_ids=ids, now=now)
+            history_services.bulk_resend_advance(
+                job_id=job.pk, last_notification_id=ids[-1], requested=len(fresh), now=now
+            )
+        deliveries_enqueue(fresh)
+        requested += len(fresh)
+        cursor = ids[-1]
+    history_services.bulk_resend_finish(job_id=job.pk, now=timezone.now())
+    log.info("bulk_resend_done", job=job.pk, requested=requested)
+    return requested
 
 
 def history_purge_old(*, now: datetime | None = None) -> int:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import random
 import string
 import unicodedata
+import uuid
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -191,3 +192,17 @@ def sale_facts(
     elif event_type in SUBSCRIPTION_EVENTS:
         raise ValueError(f"{event_type} needs a subscription product; {product.name!r} is not one")
     return facts
+
+
+def test_product(*, owner) -> Product:
+    """The product of test posts, never saved: like Hotmart's test button, id 0 and a test name."""
+    return Product(
+        owner=owner,
+        name="Produto de teste",
+        hotmart_id=0,
+        ucode=uuid.UUID(int=0),
+        price=Decimal("1500.00"),
+        currency="BRL",
+        is_subscription=True,
+        support_email="suporte@example.com",
+    )

@@ -11,6 +11,7 @@ from dispatcher.celery import app as celery_app
 log = structlog.get_logger(__name__)
 
 DELIVER_TASK = "dispatcher.deliver"
+BULK_RESEND_TASK = "dispatcher.bulk_resend"
 
 
 def deliveries_enqueue(notification_ids: Iterable[int], *, countdown: float | None = None) -> int:
@@ -30,6 +31,19 @@ def deliveries_enqueue(notification_ids: Iterable[int], *, countdown: float | No
                 error=str(exc) or type(exc).__name__,
                 hint="saved; the beat sweep sends it once Redis and a worker are up",
             )
+            break
+        sent += 1
+    return sent
+
+
+def bulk_resends_enqueue(job_ids: Iterable[int]) -> int:
+    """Enqueue bulk resend jobs; like deliveries, a lost message is found again by the sweep."""
+    sent = 0
+    for job_id in job_ids:
+        try:
+            celery_app.send_task(BULK_RESEND_TASK, args=[job_id])
+        except Exception as exc:  # noqa: BLE001
+            log.warning("enqueue_failed_will_sweep", bulk_resend=job_id, error=str(exc) or type(exc).__name__)
             break
         sent += 1
     return sent

@@ -17,10 +17,12 @@ from configurations import services as configuration_services
 from configurations.events import SUBSCRIPTION_EVENTS, EventType
 from configurations.models import Configuration, Product
 from dispatcher.catalogue import PayloadContext, payload_build, payload_serialize
-from dispatcher.facts import epoch_ms, sale_facts
-from dispatcher.queue import deliveries_enqueue
+from dispatcher.facts import epoch_ms, sale_facts, test_product
+from dispatcher.queue import bulk_resends_enqueue, deliveries_enqueue
+from history import selectors as history_selectors
 from history import services as history_services
-from history.models import Event, Notification
+from history.choices import NotificationStatus
+from history.models import BulkResend, Event, Notification
 
 
 @dataclass(frozen=True)
@@ -128,3 +130,103 @@ def configuration_remove(*, configuration: Configuration) -> None:
             configuration_id=configuration.pk, reason="Configuration removed."
         )
         configuration_services.configuration_delete(configuration=configuration)
+
+
+def notification_resend(*, owner: AbstractBaseUser, notification_id: int) -> Notification:
+    """Ask for one more, manual, attempt of a notification, whatever its status; it goes out at once.
+
+    Asking again while that attempt is waiting changes nothing. A notification whose configuration was
+    removed has nowhere to go: ValidationError.
+    """
+    notification = history_selectors.notification_get(notification_id=notification_id, owner_id=owner.pk)
+    if notification is None:
+        raise ValidationError({"notification": f"No notification {notification_id}."})
+    if notification.configuration_id is None:
+        raise ValidationError({"notification": "Its configuration was removed: there is no URL to send it to."})
+    with transaction.atomic():
+        fresh = history_services.notifications_request_resend(notification_ids=[notification.pk], now=timezone.now())
+        if fresh:
+            transaction.on_commit(lambda: deliveries_enqueue(fresh))
+    notification.refresh_from_db()
+    return notification
+
+
+def configuration_test_post(*, owner: AbstractBaseUser, configuration: Configuration, event_type: str) -> Notification:
+    """Send a sample payload of ``event_type`` to one configuration now, marked as a test.
+
+    Like Hotmart's "send test" button: a test product and a test buyer, one attempt, listed in the history
+    as a test. It goes out even while the configuration is disabled, to check a URL before enabling it.
+    """
+    event_type = (event_type or "").strip().upper()
+    if event_type not in EventType.values:
+        raise ValidationError({"event_type": f"Unknown event {event_type!r}; valid: {', '.join(EventType.values)}."})
+    if configuration.owner_id != owner.pk:
+        raise ValidationError({"configuration": "No such configuration."})
+    account, _ = configuration_services.account_get_or_create(user=owner)
+    occurred_at = timezone.now()
+    product = test_product(owner=owner)
+    facts = sale_facts(
+        event_type=event_type,
+        product=product,
+        producer=account,
+        occurred_at=occurred_at,
+        buyer_email="teste@example.com",
+    )
+    facts["buyer"].update(name="Comprador Teste", first_name="Comprador", last_name="Teste")
+    with transaction.atomic():
+        event = history_services.event_create(
+            owner_id=owner.pk,
+            event_type=event_type,
+            product_id=None,
+            occurred_at=occurred_at,
+            facts=facts,
+            transaction_code=facts["purchase"]["transaction"] if event_type.startswith("PURCHASE_") else "",
+            buyer_email=facts["buyer"]["email"],
+        )
+        body = payload_serialize(
+            payload_build(PayloadContext(str(event.uuid), event_type, epoch_ms(occurred_at), facts, account.hottok))
+        )
+        [notification] = history_services.notifications_create(
+            event=event,
+            items=[history_services.NewNotification(configuration_id=configuration.pk, payload=body)],
+            now=timezone.now(),
+            is_test=True,
+        )
+        transaction.on_commit(lambda: deliveries_enqueue([notification.pk]))
+    return notification
+
+
+def bulk_resend_start(
+    *,
+    owner: AbstractBaseUser,
+    configuration: Configuration,
+    window_start: datetime,
+    window_end: datetime,
+    statuses: tuple[str, ...] = (NotificationStatus.FAILED,),
+) -> BulkResend:
+    """Start a background job resending the configuration's notifications of ``statuses`` in the window."""
+    errors = {}
+    if configuration.owner_id != owner.pk:
+        errors["configuration"] = "No such configuration."
+    if window_start > window_end:
+        errors["window_start"] = "The window starts after it ends."
+    unknown = [status for status in statuses if status not in NotificationStatus.values]
+    if unknown or not statuses:
+        errors["statuses"] = f"Choose among {', '.join(NotificationStatus.values)}."
+    if errors:
+        raise ValidationError(errors)
+    total = history_selectors.bulk_resend_candidates_count(
+        configuration_id=configuration.pk, window_start=window_start, window_end=window_end, statuses=statuses
+    )
+    with transaction.atomic():
+        job = history_services.bulk_resend_create(
+            owner_id=owner.pk,
+            configuration_id=configuration.pk,
+            window_start=window_start,
+            window_end=window_end,
+            statuses=statuses,
+            total=total,
+            now=timezone.now(),
+        )
+        transaction.on_commit(lambda: bulk_resends_enqueue([job.pk]))
+    return job

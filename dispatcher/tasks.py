@@ -18,3 +18,8 @@ def sweep() -> int:
 @shared_task(name="dispatcher.purge_history")
 def purge_history() -> int:
     return delivery.history_purge_old()
+
+
+@shared_task(name="dispatcher.bulk_resend")
+def bulk_resend(job_id: int) -> int:
+    return delivery.bulk_resend_run(job_id=job_id)

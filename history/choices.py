@@ -19,6 +19,12 @@ class AttemptTrigger(models.TextChoices):
     MANUAL = "manual", "Manual resend"
 
 
+class BulkResendStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    DONE = "done", "Done"
+
+
 class ErrorKind(models.TextChoices):
     NONE = "", "None"
     HTTP_STATUS = "http_status", "HTTP error status"

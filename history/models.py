@@ -7,10 +7,11 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 from configurations.events import EventType
 from configurations.models import Configuration, Product
-from history.choices import OPEN_STATUSES, AttemptTrigger, ErrorKind, NotificationStatus
+from history.choices import OPEN_STATUSES, AttemptTrigger, BulkResendStatus, ErrorKind, NotificationStatus
 
 
 class Event(models.Model):
@@ -24,7 +25,7 @@ class Event(models.Model):
     transaction = models.CharField(max_length=40, blank=True, db_index=True)
     buyer_email = models.CharField(max_length=254, blank=True, db_index=True)
     facts = models.JSONField(default=dict)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         indexes = [models.Index(fields=["owner", "-occurred_at"], name="event_owner_occurred")]
@@ -41,6 +42,8 @@ class Notification(models.Model):
         Configuration, null=True, blank=True, on_delete=models.SET_NULL, related_name="notifications"
     )
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
+    event_type = models.CharField(max_length=40, choices=EventType.choices)  # the event's, copied for filtering
+    is_test = models.BooleanField(default=False, help_text="A test post: one attempt, never disables anything.")
     payload = models.TextField(help_text="The exact body sent, UTF-8; every attempt sends these bytes.")
     content_type = models.CharField(max_length=80, default="application/json")
     status = models.CharField(max_length=10, choices=NotificationStatus.choices, default=NotificationStatus.PENDING)
@@ -55,19 +58,31 @@ class Notification(models.Model):
     # A worker's claim: while locked_until is in the future nobody else sends it.
     locked_until = models.DateTimeField(null=True, blank=True)
     lock_token = models.UUIDField(null=True, blank=True)
+    # Set when its owner asks for a manual resend; cleared when that attempt is saved.
+    resend_requested_at = models.DateTimeField(null=True, blank=True)
     delivered_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         indexes = [
+            # History pages: newest first for an owner, optionally by status, event type or configuration.
             models.Index(fields=["owner", "-created_at", "-id"], name="notification_owner_created"),
+            models.Index(fields=["owner", "status", "-created_at", "-id"], name="notification_owner_status"),
+            models.Index(fields=["owner", "event_type", "-created_at", "-id"], name="notification_owner_event"),
+            models.Index(fields=["configuration", "-created_at", "-id"], name="notification_config_created"),
             models.Index(fields=["configuration", "status"], name="notification_config_status"),
             models.Index(fields=["created_at"], name="notification_created"),
+            # The sweep: due open notifications, and manual resends waiting for a worker.
             models.Index(
                 fields=["next_attempt_at"],
                 name="notification_due",
                 condition=Q(status__in=OPEN_STATUSES),
+            ),
+            models.Index(
+                fields=["resend_requested_at"],
+                name="notification_resend_due",
+                condition=Q(resend_requested_at__isnull=False),
             ),
         ]
 
@@ -115,3 +130,34 @@ class Attempt(models.Model):
     def request_body(self) -> str:
         """The bytes sent: a notification's payload never changes, so it is stored once."""
         return self.notification.payload
+
+
+class BulkResend(models.Model):
+    """A background job: resend every failed notification of a configuration within a time window."""
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="bulk_resends")
+    configuration = models.ForeignKey(Configuration, on_delete=models.CASCADE, related_name="bulk_resends")
+    window_start = models.DateTimeField()
+    window_end = models.DateTimeField()
+    statuses = models.JSONField(default=list, help_text="Which notification statuses to resend, e.g. ['failed'].")
+    status = models.CharField(max_length=10, choices=BulkResendStatus.choices, default=BulkResendStatus.QUEUED)
+    total = models.PositiveIntegerField(default=0)
+    requested = models.PositiveIntegerField(default=0)
+    last_notification_id = models.BigIntegerField(default=0)  # keyset cursor: the job resumes after a crash
+    enqueued_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"bulk resend {self.pk} of configuration {self.configuration_id} ({self.status})"
+
+    @property
+    def progress(self) -> float:
+        """Share of the notifications found whose resend has been requested, 0..1."""
+        if self.status == BulkResendStatus.DONE:
+            return 1.0
+        return self.requested / self.total if self.total else 0.0

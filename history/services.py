@@ -8,15 +8,15 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from history.choices import OPEN_STATUSES, AttemptTrigger, NotificationStatus
-from history.models import Attempt, Event, Notification
+from history.choices import OPEN_STATUSES, AttemptTrigger, BulkResendStatus, NotificationStatus
+from history.models import Attempt, BulkResend, Event, Notification
 
 
 def event_create(
@@ -38,7 +38,7 @@ def event_create(
         occurred_at=occurred_at,
         facts=facts,
         transaction=transaction_code,
-        buyer_email=buyer_email,
+        buyer_email=buyer_email.strip().lower(),
     )
 
 
@@ -49,12 +49,16 @@ class NewNotification:
     content_type: str = "application/json"
 
 
-def notifications_create(*, event: Event, items: Sequence[NewNotification], now: datetime) -> list[Notification]:
+def notifications_create(
+    *, event: Event, items: Sequence[NewNotification], now: datetime, is_test: bool = False
+) -> list[Notification]:
     """Save one pending notification per item, due now and marked as enqueued now (the caller enqueues)."""
     notifications = [
         Notification(
             event=event,
             owner_id=event.owner_id,
+            event_type=event.event_type,
+            is_test=is_test,
             configuration_id=item.configuration_id,
             payload=item.payload,
             content_type=item.content_type,
@@ -71,14 +75,16 @@ def notifications_create(*, event: Event, items: Sequence[NewNotification], now:
 
 
 def notification_claim(*, notification_id: int, now: datetime, lease_seconds: float) -> Notification | None:
-    """Take the right to send the notification's next automatic attempt, or None.
+    """Take the right to send the notification's next attempt, or None.
 
-    None when it is final, not yet due, or claimed by another worker whose lease has not run out. The claim
-    is one conditional UPDATE, so two workers holding the same message can never both win it.
+    There is one to send when it is open and due (an automatic attempt) or when its owner asked for a resend
+    (a manual one). None when there is none, or when another worker holds a claim whose lease has not run
+    out. The claim is one conditional UPDATE, so two workers holding the same message can never both win it.
     """
     token = uuid.uuid4()
+    has_work = Q(status__in=OPEN_STATUSES, next_attempt_at__lte=now) | Q(resend_requested_at__isnull=False)
     won = (
-        Notification.objects.filter(pk=notification_id, status__in=OPEN_STATUSES, next_attempt_at__lte=now)
+        Notification.objects.filter(has_work, pk=notification_id)
         .filter(Q(locked_until__isnull=True) | Q(locked_until__lt=now))
         .update(locked_until=now + timedelta(seconds=lease_seconds), lock_token=token)
     )
@@ -109,40 +115,50 @@ class AttemptData:
     task_id: str = ""
 
 
+@dataclass(frozen=True)
+class Transition:
+    """Where an attempt leaves its notification."""
+
+    status: str
+    next_attempt_at: datetime | None = None
+    reason: str = ""
+
+
 def attempt_record(
     *,
     notification: Notification,
     lock_token: uuid.UUID,
     attempt: AttemptData,
-    status: str,
-    next_attempt_at: datetime | None,
-    status_reason: str = "",
+    transition: Transition | None,
     now: datetime,
 ) -> Attempt | None:
-    """Save an automatic attempt and the status it leads to, releasing the claim; None if the claim was lost.
+    """Save an attempt and the transition it leads to (None: the status stays), releasing the claim.
 
-    Call inside a transaction. A lost claim means the lease ran out during the POST and another worker took
-    over the same attempt number: that worker's record stands, so this one is dropped.
+    Call inside a transaction. Answers None, saving nothing, when the claim was lost: the lease ran out during
+    the POST and another worker took over the same attempt number, so that worker's record stands.
     """
     row = Notification.objects.select_for_update().filter(pk=notification.pk, lock_token=lock_token).first()
     if row is None:
         return None
-    saved = Attempt.objects.create(notification_id=row.pk, **attempt.__dict__)
-    automatic = 1 if attempt.trigger == AttemptTrigger.AUTOMATIC else 0
+    saved = Attempt.objects.create(notification_id=row.pk, **asdict(attempt))
     fields = {
         "attempt_count": F("attempt_count") + 1,
-        "automatic_attempt_count": F("automatic_attempt_count") + automatic,
         "last_status_code": attempt.response_status,
         "last_attempt_at": attempt.started_at,
-        "status": status,
-        "status_reason": status_reason,
-        "next_attempt_at": next_attempt_at,
         "locked_until": None,
         "lock_token": None,
         "updated_at": now,
     }
-    if status == NotificationStatus.DELIVERED:
-        fields["delivered_at"] = now
+    if attempt.trigger == AttemptTrigger.AUTOMATIC:
+        fields["automatic_attempt_count"] = F("automatic_attempt_count") + 1
+    else:
+        fields["resend_requested_at"] = None
+    if transition is not None:
+        fields.update(
+            status=transition.status, next_attempt_at=transition.next_attempt_at, status_reason=transition.reason
+        )
+        if transition.status == NotificationStatus.DELIVERED:
+            fields["delivered_at"] = now
     Notification.objects.filter(pk=row.pk).update(**fields)
     return saved
 
@@ -151,30 +167,86 @@ def notification_release(*, notification_id: int, lock_token: uuid.UUID) -> None
     Notification.objects.filter(pk=notification_id, lock_token=lock_token).update(locked_until=None, lock_token=None)
 
 
-def notification_cancel(*, notification_id: int, reason: str, now: datetime | None = None) -> bool:
-    """Stop a notification that has not been delivered: its configuration was disabled or removed."""
+def notification_cancel(*, notification_id: int, reason: str, now: datetime | None = None) -> None:
+    """Stop what was left to send of a notification (its configuration was disabled or removed), unclaimed.
+
+    An open notification becomes cancelled; a pending manual resend is dropped; a final status stays.
+    """
     now = now or timezone.now()
-    return bool(
-        Notification.objects.filter(pk=notification_id, status__in=OPEN_STATUSES).update(
-            status=NotificationStatus.CANCELLED,
-            status_reason=reason,
-            next_attempt_at=None,
-            locked_until=None,
-            lock_token=None,
-            updated_at=now,
+    with transaction.atomic():
+        Notification.objects.filter(pk=notification_id).update(
+            resend_requested_at=None, locked_until=None, lock_token=None, updated_at=now
         )
-    )
+        Notification.objects.filter(pk=notification_id, status__in=OPEN_STATUSES).update(
+            status=NotificationStatus.CANCELLED, status_reason=reason, next_attempt_at=None
+        )
 
 
 def notifications_cancel_for_configuration(*, configuration_id: int, reason: str, now: datetime | None = None) -> int:
-    """Stop every open notification of a configuration; answers how many."""
+    """Stop every open, non-test notification of a configuration; answers how many."""
     now = now or timezone.now()
-    return Notification.objects.filter(configuration_id=configuration_id, status__in=OPEN_STATUSES).update(
+    open_ones = Notification.objects.filter(configuration_id=configuration_id, status__in=OPEN_STATUSES, is_test=False)
+    return open_ones.update(
         status=NotificationStatus.CANCELLED,
         status_reason=reason,
         next_attempt_at=None,
         updated_at=now,
     )
+
+
+def notifications_request_resend(*, notification_ids: Iterable[int], now: datetime) -> list[int]:
+    """Ask for one manual attempt of each notification; answers the ids whose request is new.
+
+    A notification whose resend is already waiting is left alone, so asking twice sends once.
+    """
+    ids = list(notification_ids)
+    fresh = list(
+        Notification.objects.filter(
+            pk__in=ids, resend_requested_at__isnull=True, configuration__isnull=False
+        ).values_list("id", flat=True)
+    )
+    Notification.objects.filter(pk__in=fresh).update(resend_requested_at=now, enqueued_at=now, updated_at=now)
+    return fresh
+
+
+def bulk_resend_create(
+    *,
+    owner_id: int,
+    configuration_id: int,
+    window_start: datetime,
+    window_end: datetime,
+    statuses: Sequence[str],
+    total: int,
+    now: datetime,
+) -> BulkResend:
+    return BulkResend.objects.create(
+        owner_id=owner_id,
+        configuration_id=configuration_id,
+        window_start=window_start,
+        window_end=window_end,
+        statuses=list(statuses),
+        total=total,
+        enqueued_at=now,
+    )
+
+
+def bulk_resend_advance(*, job_id: int, last_notification_id: int, requested: int, now: datetime) -> None:
+    """Record a batch done: the job resumes after ``last_notification_id`` if its worker dies."""
+    BulkResend.objects.filter(pk=job_id).update(
+        status=BulkResendStatus.RUNNING,
+        last_notification_id=last_notification_id,
+        requested=F("requested") + requested,
+        enqueued_at=now,
+        updated_at=now,
+    )
+
+
+def bulk_resend_finish(*, job_id: int, now: datetime) -> None:
+    BulkResend.objects.filter(pk=job_id).update(status=BulkResendStatus.DONE, finished_at=now, updated_at=now)
+
+
+def bulk_resends_mark_enqueued(*, job_ids: Iterable[int], at: datetime) -> None:
+    BulkResend.objects.filter(pk__in=list(job_ids)).update(enqueued_at=at)
 
 
 def notifications_mark_enqueued(*, notification_ids: Iterable[int], at: datetime) -> int:
@@ -197,3 +269,4 @@ def history_purge(*, before: datetime, batch_size: int) -> int:
             Notification.objects.filter(event_id__in=ids).delete()
             Event.objects.filter(pk__in=ids).delete()
         deleted += len(ids)
+        BulkResend.objects.filter(created_at__lt=before).delete()

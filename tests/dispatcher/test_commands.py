@@ -216,3 +216,21 @@ def test_the_command_line_exits_2_with_one_line(args, message):
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     assert len(lines) == 1, result.stderr
     assert message in lines[0]
+
+
+def test_resend_test_post_and_bulk_resend_from_the_command_line(demo):
+    configuration = ConfigurationFactory(owner=demo, events=["PURCHASE_APPROVED"])
+    notification_id = run_json("simulate", "PURCHASE_APPROVED", "--owner", "demo")["notifications"][0]
+
+    assert "requested" in run("notifications", "resend", str(notification_id))
+    assert Notification.objects.get(pk=notification_id).resend_requested_at is not None
+
+    test = run_json("configurations", "test", str(configuration.pk), "--event", "CLUB_FIRST_ACCESS")
+    assert Notification.objects.get(pk=test["notification"]).is_test
+
+    Notification.objects.filter(pk=notification_id).update(status="failed")
+    out = run("notifications", "bulk-resend", "--configuration", str(configuration.pk), "--since", "2000-01-01")
+    assert "1 notifications" in out
+    with pytest.raises(CommandError) as caught:
+        run("notifications", "bulk-resend", "--configuration", str(configuration.pk), "--since", "last week")
+    assert caught.value.returncode == 2 and "--since" in str(caught.value)

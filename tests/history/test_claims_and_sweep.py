@@ -63,14 +63,17 @@ def test_an_attempt_recorded_with_a_lost_claim_is_dropped(notification):
             notification=stale,
             lock_token=stale.lock_token,
             attempt=data,
-            status="delivered",
-            next_attempt_at=None,
+            transition=services.Transition("delivered"),
             now=now,
         )
         is None
     )
     saved = services.attempt_record(
-        notification=fresh, lock_token=fresh.lock_token, attempt=data, status="delivered", next_attempt_at=None, now=now
+        notification=fresh,
+        lock_token=fresh.lock_token,
+        attempt=data,
+        transition=services.Transition("delivered"),
+        now=now,
     )
     assert saved is not None
     notification.refresh_from_db()
@@ -109,3 +112,15 @@ def test_purge_deletes_only_history_older_than_the_cutoff(notification, product,
     assert deleted == 1
     assert not Notification.objects.filter(pk=notification.pk).exists()
     assert Event.objects.filter(pk=recent.event.pk).exists()
+
+
+def test_sweep_finds_a_manual_resend_whose_message_was_lost(notification):
+    now = timezone.now()
+    Notification.objects.filter(pk=notification.pk).update(
+        status=NotificationStatus.FAILED, next_attempt_at=None, resend_requested_at=now, enqueued_at=now
+    )
+    assert selectors.notifications_due(now=now, grace_seconds=10, limit=10) == []
+    later = now + timedelta(seconds=11)
+    assert selectors.notifications_due(now=later, grace_seconds=10, limit=10) == [notification.pk]
+    claimed = services.notification_claim(notification_id=notification.pk, now=later, lease_seconds=30)
+    assert claimed is not None, "a failed notification can be claimed for its manual resend"

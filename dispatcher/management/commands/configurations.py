@@ -8,7 +8,7 @@ from configurations.events import EventType
 from configurations.models import Configuration
 from dispatcher.cli import Command as BaseCommand
 from dispatcher.cli import dump_json, owner_or_error, usage_error, validation_message
-from dispatcher.services import configuration_remove, configuration_stop
+from dispatcher.services import configuration_remove, configuration_stop, configuration_test_post
 
 
 def configuration_dict(configuration: Configuration) -> dict:
@@ -32,7 +32,7 @@ class Command(BaseCommand):
     help = "Manage webhook configurations: which events, all products or one, which URL."
 
     def add_arguments(self, parser):
-        sub = parser.add_subparsers(dest="action", required=True, metavar="{add,list,show,enable,disable,remove}")
+        sub = parser.add_subparsers(dest="action", required=True, metavar="{add,list,show,enable,disable,remove,test}")
 
         add = sub.add_parser("add", help="Create an active configuration.")
         add.add_argument("--owner", required=True, help="The producer's username.")
@@ -51,6 +51,12 @@ class Command(BaseCommand):
         listing = sub.add_parser("list", help="List configurations.")
         listing.add_argument("--owner", help="Only this producer's.")
         listing.add_argument("--json", action="store_true")
+
+        test = sub.add_parser("test", help="Send a test post of an event to a configuration now.")
+        test.add_argument("id", type=int)
+        test.add_argument("--event", required=True, help="The event type of the sample payload.")
+        test.add_argument("--owner", help="Refuse unless the configuration is this producer's.")
+        test.add_argument("--json", action="store_true")
 
         for name, text in (
             ("show", "Show one configuration."),
@@ -134,6 +140,21 @@ class Command(BaseCommand):
         configuration_stop(configuration_id=configuration.pk, reason=reason)
         configuration.refresh_from_db()
         self._emit(configuration, json, "Disabled")
+
+    def handle_test(self, *, id, event, owner, json, **_):
+        configuration = self._get(id, owner)
+        try:
+            notification = configuration_test_post(
+                owner=configuration.owner, configuration=configuration, event_type=event
+            )
+        except ValidationError as exc:
+            raise usage_error(validation_message(exc)) from None
+        if json:
+            self.stdout.write(dump_json({"notification": notification.pk, "event": notification.event_type}))
+        else:
+            self.stdout.write(
+                f"Test post queued as notification {notification.pk}; see `notifications show {notification.pk}`."
+            )
 
     def handle_remove(self, *, id, owner, json, **_):
         configuration = self._get(id, owner)

@@ -1,10 +1,16 @@
 """Inspect notifications: their status, attempts and response codes."""
 
 import json as jsonlib
+from datetime import datetime, time
 
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+
+from configurations.models import Configuration
 from dispatcher.cli import Command as BaseCommand
-from dispatcher.cli import dump_json, owner_or_error, usage_error
+from dispatcher.cli import dump_json, owner_or_error, usage_error, validation_message
 from dispatcher.logging import mask_secret
+from dispatcher.services import bulk_resend_start, notification_resend
 from history import selectors as history_selectors
 from history.choices import NotificationStatus
 from history.models import Notification
@@ -63,7 +69,7 @@ class Command(BaseCommand):
     help = "List notifications, or show one with its payload and every attempt."
 
     def add_arguments(self, parser):
-        sub = parser.add_subparsers(dest="action", required=True, metavar="{list,show}")
+        sub = parser.add_subparsers(dest="action", required=True, metavar="{list,show,resend,bulk-resend}")
         listing = sub.add_parser("list", help="Newest first.")
         listing.add_argument("--owner", help="Only this producer's.")
         listing.add_argument("--status", choices=NotificationStatus.values)
@@ -74,9 +80,17 @@ class Command(BaseCommand):
         show.add_argument("--owner", help="Refuse unless the notification is this producer's.")
         show.add_argument("--json", action="store_true")
         show.add_argument("--reveal", action="store_true", help="Do not mask the hottok inside payloads.")
+        resend = sub.add_parser("resend", help="One more, manual, attempt of a notification, now.")
+        resend.add_argument("id", type=int)
+        resend.add_argument("--owner", help="Refuse unless the notification is this producer's.")
+        bulk = sub.add_parser("bulk-resend", help="Resend a configuration's failed notifications of a time window.")
+        bulk.add_argument("--configuration", type=int, required=True, help="Configuration id.")
+        bulk.add_argument("--since", required=True, help="ISO date or date-time, e.g. 2026-11-27 or 2026-11-27T10:00")
+        bulk.add_argument("--until", help="ISO date or date-time; default: now.")
+        bulk.add_argument("--status", default="failed", help="Statuses to resend, comma-separated (default: failed).")
 
     def handle(self, *args, action, **options):
-        return getattr(self, f"handle_{action}")(**options)
+        return getattr(self, f"handle_{action.replace('-', '_')}")(**options)
 
     def handle_list(self, *, owner, status, limit, json, **_):
         if limit < 1:
@@ -122,3 +136,45 @@ class Command(BaseCommand):
                 + (f"  {attempt['error_kind']}: {attempt['error']}" if attempt["error"] else "")
             )
         self.stdout.write("  payload:\n" + dump_json(data["payload"]))
+
+    def handle_resend(self, *, id, owner, **_):
+        notification = history_selectors.notification_get(
+            notification_id=id, owner_id=owner_or_error(owner).pk if owner else None
+        )
+        if notification is None:
+            raise usage_error(f"No notification {id}" + (f" owned by {owner!r}." if owner else "."))
+        try:
+            notification_resend(owner=notification.owner, notification_id=notification.pk)
+        except ValidationError as exc:
+            raise usage_error(validation_message(exc)) from None
+        self.stdout.write(f"Resend of notification {id} requested; `notifications show {id}` shows the attempt.")
+
+    def handle_bulk_resend(self, *, configuration, since, until, status, **_):
+        config = Configuration.objects.select_related("owner").filter(pk=configuration).first()
+        if config is None:
+            raise usage_error(f"No configuration {configuration}.")
+        statuses = tuple(s.strip() for s in status.split(",") if s.strip())
+        try:
+            job = bulk_resend_start(
+                owner=config.owner,
+                configuration=config,
+                window_start=_moment(since, "--since"),
+                window_end=_moment(until, "--until") if until else timezone.now(),
+                statuses=statuses,
+            )
+        except ValidationError as exc:
+            raise usage_error(validation_message(exc)) from None
+        self.stdout.write(f"Bulk resend {job.pk} started: {job.total} notifications of {config.name!r}.")
+
+
+def _moment(text: str, option: str):
+    """An ISO date or date-time in the current time zone, or a usage error naming the option."""
+    from django.utils.dateparse import parse_date, parse_datetime
+
+    parsed = parse_datetime(text)
+    if parsed is None:
+        day = parse_date(text)
+        if day is None:
+            raise usage_error(f"{option} {text!r} is not an ISO date or date-time, e.g. 2026-11-27T10:00.")
+        parsed = datetime.combine(day, time.min)
+    return parsed if timezone.is_aware(parsed) else timezone.make_aware(parsed)
