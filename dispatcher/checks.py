@@ -11,6 +11,7 @@ from dispatcher.conf import MODES
 @register(Tags.compatibility, deploy=False)
 def check_dispatcher_settings(app_configs=None, **kwargs):
     from dispatcher.conf import dispatcher_settings
+    from dispatcher.transport import parse_networks
 
     errors = []
 
@@ -42,4 +43,8 @@ def check_dispatcher_settings(app_configs=None, **kwargs):
         error("DISPATCHER_RESPONSE_MAX_BYTES must be at least 1024.", "The default is 65536 (64 KiB).", "E008")
     if conf.history_retention_days < 1:
         error("DISPATCHER_HISTORY_RETENTION_DAYS must be at least 1.", "The default is 60.", "E009")
+    try:
+        parse_networks(conf.allowed_networks)
+    except ValueError as exc:
+        error(f"DISPATCHER_ALLOWED_NETWORKS has a bad network: {exc}.", "Use CIDR, e.g. 10.1.0.0/16.", "E010")
     return errors

@@ -27,6 +27,8 @@ class DispatcherSettings:
     countdown_max: float  # retries due sooner than this are also enqueued with a Celery countdown
     history_retention_days: int
     purge_batch: int
+    allowed_networks: tuple[str, ...]  # production mode: private networks receivers may still be on
+    lease_margin: float  # seconds a claim outlives the longest possible POST
 
     @property
     def sandbox(self) -> bool:
@@ -35,7 +37,7 @@ class DispatcherSettings:
     @property
     def lease_seconds(self) -> float:
         """How long a claimed notification stays claimed: longer than any one POST can take."""
-        return self.connect_timeout + self.total_timeout + 30
+        return self.connect_timeout + self.total_timeout + self.lease_margin
 
 
 def dispatcher_settings() -> DispatcherSettings:
@@ -56,4 +58,6 @@ def dispatcher_settings() -> DispatcherSettings:
         countdown_max=float(raw["COUNTDOWN_MAX"]),
         history_retention_days=int(raw["HISTORY_RETENTION_DAYS"]),
         purge_batch=int(raw["PURGE_BATCH"]),
+        allowed_networks=tuple(raw["ALLOWED_NETWORKS"]),
+        lease_margin=float(raw["LEASE_MARGIN"]),
     )

@@ -77,7 +77,7 @@ def notification_deliver(*, notification_id: int, task_id: str = "") -> str:
         request_body_sha256=hashlib.sha256(body).hexdigest(),
         response_status=result.status_code,
         response_headers=result.headers,
-        response_body=result.body.decode("utf-8", errors="replace"),
+        response_body=result.body.decode("utf-8", errors="backslashreplace"),
         response_body_truncated=result.truncated,
         error_kind=result.error_kind,
         error_message=result.error_message,
@@ -178,6 +178,9 @@ def _limits(conf: DispatcherSettings) -> transport.Limits:
         read_timeout=conf.read_timeout,
         total_timeout=conf.total_timeout,
         max_response_bytes=conf.response_max_bytes,
+        addresses=transport.AddressPolicy(
+            public_only=not conf.sandbox, allowed_networks=transport.parse_networks(conf.allowed_networks)
+        ),
     )
 
 

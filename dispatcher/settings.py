@@ -174,6 +174,8 @@ DISPATCHER = {
     "COUNTDOWN_MAX": env_float("DISPATCHER_COUNTDOWN_MAX", 300),
     "HISTORY_RETENTION_DAYS": env_int("DISPATCHER_HISTORY_RETENTION_DAYS", 60),
     "PURGE_BATCH": env_int("DISPATCHER_PURGE_BATCH", 5000),
+    "ALLOWED_NETWORKS": env_list("DISPATCHER_ALLOWED_NETWORKS", []),
+    "LEASE_MARGIN": env_float("DISPATCHER_LEASE_MARGIN", 30),
 }
 
 # --- Auth, i18n, static -----------------------------------------------------------------------------------

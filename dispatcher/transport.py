@@ -7,12 +7,16 @@ a redirect, never touches the database. Connections are kept alive per thread an
 from __future__ import annotations
 
 import email.utils
+import heapq
 import http.client
+import ipaddress
+import itertools
 import os
 import socket
 import ssl
 import threading
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -21,6 +25,8 @@ import requests
 import urllib3
 from django.utils import timezone
 from requests.adapters import HTTPAdapter
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
 from dispatcher.conf import USER_AGENT
 from dispatcher.logging import mask_secret
@@ -35,11 +41,59 @@ _CHUNK = 16 * 1024
 
 
 @dataclass(frozen=True)
+class AddressPolicy:
+    """Which addresses a POST may connect to. Sandbox: any. Production: public ones only, unless allowed."""
+
+    public_only: bool = False
+    allowed_networks: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ()
+
+    def allows(self, address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+        if not self.public_only or any(address in network for network in self.allowed_networks):
+            return True
+        return is_public_address(address)
+
+
+def is_public_address(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    """Not loopback, private, link-local (cloud metadata), multicast, reserved or unspecified."""
+    if isinstance(address, ipaddress.IPv6Address):
+        embedded = address.ipv4_mapped or _nat64_embedded(address)
+        if embedded is not None:
+            return is_public_address(embedded)
+    if (
+        address.is_private
+        or address.is_loopback
+        or address.is_link_local
+        or address.is_multicast
+        or address.is_reserved
+        or address.is_unspecified
+    ):
+        return False
+    return address.is_global
+
+
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
+
+
+def _nat64_embedded(address: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    if address in _NAT64:
+        return ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+    return None
+
+
+def parse_networks(values: Iterable[str]) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    return tuple(ipaddress.ip_network(value.strip(), strict=False) for value in values if value.strip())
+
+
+SANDBOX_POLICY = AddressPolicy()
+
+
+@dataclass(frozen=True)
 class Limits:
     connect_timeout: float
     read_timeout: float
     total_timeout: float
     max_response_bytes: int
+    addresses: AddressPolicy = SANDBOX_POLICY
 
 
 @dataclass(frozen=True)
@@ -77,8 +131,155 @@ def masked_headers(headers: dict[str, str]) -> dict[str, str]:
     return {k: (mask_secret(v) if k.lower() in SECRET_HEADERS else v) for k, v in headers.items()}
 
 
+class BlockedAddress(OSError):
+    """The target resolves only to addresses this mode does not allow (production: private ones)."""
+
+
+class _Watchdog:
+    """Ends a POST that is still going at its deadline, whatever it is waiting for.
+
+    Per-read timeouts cannot stop a server that drips one byte every second; so when the deadline passes,
+    the POST's socket is shut down, which wakes the blocked read at once.
+    """
+
+    def __init__(self) -> None:
+        self.fired = False
+        self.done = False
+        self._sock: socket.socket | None = None
+        self._lock = threading.Lock()
+
+    def finish(self) -> None:
+        with self._lock:
+            self.done = True
+            self._sock = None
+
+    def watch(self, sock: socket.socket | None) -> None:
+        with self._lock:
+            self._sock = sock
+            if self.fired:
+                _shutdown(sock)
+
+    def fire(self) -> None:
+        with self._lock:
+            self.fired = True
+            _shutdown(self._sock)
+
+
+def _shutdown(sock: socket.socket | None) -> None:
+    if sock is None:
+        return
+    try:
+        sock.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass  # already closed
+
+
+class _Deadlines:
+    """One thread for every watchdog of the process: a heap of deadlines, not a timer thread per POST."""
+
+    def __init__(self) -> None:
+        self._heap: list[tuple[float, int, _Watchdog]] = []
+        self._counter = itertools.count()
+        self._cv = threading.Condition()
+        self._thread: threading.Thread | None = None
+
+    def add(self, deadline: float, dog: _Watchdog) -> None:
+        with self._cv:
+            heapq.heappush(self._heap, (deadline, next(self._counter), dog))
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._run, name="delivery-deadlines", daemon=True)
+                self._thread.start()
+            self._cv.notify()
+
+    def _run(self) -> None:
+        with self._cv:
+            while True:
+                if not self._heap:
+                    self._cv.wait()
+                    continue
+                deadline, _, dog = self._heap[0]
+                remaining = deadline - time.monotonic()
+                if remaining > 0:
+                    self._cv.wait(remaining)
+                    continue
+                heapq.heappop(self._heap)
+                if not dog.done:
+                    dog.fire()
+
+
+_deadlines = _Deadlines()
+_local = threading.local()  # this thread's POST in progress: its watchdog and address policy
+
+
+class _GuardedConnectionMixin:
+    """Connects only to allowed addresses, pinned to the one checked, and lets the watchdog see the socket."""
+
+    def _new_conn(self) -> socket.socket:
+        policy: AddressPolicy = getattr(_local, "policy", SANDBOX_POLICY)
+        if not policy.public_only:
+            sock = super()._new_conn()
+        else:
+            sock = self._new_pinned_conn(policy)
+        dog = getattr(_local, "watchdog", None)
+        if dog is not None:
+            dog.watch(sock)
+        return sock
+
+    def _new_pinned_conn(self, policy: AddressPolicy) -> socket.socket:
+        # Resolve once, check, and connect to exactly the address checked: a second lookup (DNS rebinding)
+        # never happens.
+        try:
+            infos = _getaddrinfo(self._dns_host, self.port, 0, socket.SOCK_STREAM)
+        except socket.gaierror as exc:
+            raise urllib3.exceptions.NameResolutionError(self.host, self, exc) from exc
+        allowed = [info for info in infos if policy.allows(ipaddress.ip_address(info[4][0].split("%")[0]))]
+        if not allowed:
+            seen = ", ".join(sorted({info[4][0] for info in infos}))
+            raise BlockedAddress(f"{self.host} resolves to {seen}: not a public address")
+        family, kind, proto, _, sockaddr = allowed[0]
+        sock = socket.socket(family, kind, proto)
+        try:
+            for option in self.socket_options or ():
+                sock.setsockopt(*option)
+            sock.settimeout(self.timeout)
+            sock.connect(sockaddr)
+        except TimeoutError as exc:
+            sock.close()
+            raise urllib3.exceptions.ConnectTimeoutError(self, f"Connection to {self.host} timed out.") from exc
+        except OSError as exc:
+            sock.close()
+            raise urllib3.exceptions.NewConnectionError(self, f"Failed to establish a new connection: {exc}") from exc
+        return sock
+
+    def getresponse(self, *args, **kwargs):
+        dog = getattr(_local, "watchdog", None)
+        if dog is not None:
+            dog.watch(self.sock)  # a kept-alive connection was made by an earlier POST
+        return super().getresponse(*args, **kwargs)
+
+
+_getaddrinfo = socket.getaddrinfo  # the resolver; tests stand in a rebinding DNS here
+
+
+class _GuardedHTTPConnection(_GuardedConnectionMixin, HTTPConnection):
+    pass
+
+
+class _GuardedHTTPSConnection(_GuardedConnectionMixin, HTTPSConnection):
+    pass
+
+
+class _GuardedHTTPPool(HTTPConnectionPool):
+    ConnectionCls = _GuardedHTTPConnection
+
+
+class _GuardedHTTPSPool(HTTPSConnectionPool):
+    ConnectionCls = _GuardedHTTPSConnection
+
+
 class _KeepAliveAdapter(HTTPAdapter):
-    """Shares one TLS context: requests would otherwise reload the CA bundle for every new connection."""
+    """Guarded connections, and one shared TLS context: requests would otherwise reload the CA bundle for
+    every new connection."""
 
     def __init__(self, ssl_context: ssl.SSLContext, **kwargs):
         self._ssl_context = ssl_context
@@ -87,6 +288,7 @@ class _KeepAliveAdapter(HTTPAdapter):
     def init_poolmanager(self, *args, **kwargs):
         kwargs["ssl_context"] = self._ssl_context
         super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = {"http": _GuardedHTTPPool, "https": _GuardedHTTPSPool}
 
     def build_connection_pool_key_attributes(self, request, verify, cert=None):
         host_params, pool_kwargs = super().build_connection_pool_key_attributes(request, verify, cert)
@@ -102,7 +304,6 @@ class _KeepAliveAdapter(HTTPAdapter):
 
 _ssl_context: ssl.SSLContext | None = None
 _ssl_lock = threading.Lock()
-_local = threading.local()
 
 
 def _shared_ssl_context() -> ssl.SSLContext:
@@ -126,13 +327,27 @@ def _session() -> requests.Session:
 
 
 def post(*, url: str, body: bytes, headers: dict[str, str], limits: Limits) -> TransportResult:
-    """POST ``body`` to ``url``; whatever happens, return what happened."""
+    """POST ``body`` to ``url``; whatever happens, return what happened, within ``limits.total_timeout``."""
     started_at = timezone.now()
     t0 = time.monotonic()
+    dog = _Watchdog()
+    _deadlines.add(t0 + limits.total_timeout, dog)
+    _local.watchdog, _local.policy = dog, limits.addresses
+    try:
+        return _post(url=url, body=body, headers=headers, limits=limits, started_at=started_at, t0=t0, dog=dog)
+    finally:
+        dog.finish()
+        _local.watchdog = None
+        if dog.fired:
+            # The socket we shut down must not go back to the keep-alive pool.
+            _session().close()
 
+
+def _post(*, url, body, headers, limits: Limits, started_at: datetime, t0: float, dog: _Watchdog) -> TransportResult:
     def elapsed_ms() -> int:
         return int((time.monotonic() - t0) * 1000)
 
+    too_slow = (ErrorKind.TOTAL_TIMEOUT, f"no complete answer within {limits.total_timeout:g} s")
     try:
         response = _session().post(
             url,
@@ -143,8 +358,12 @@ def post(*, url: str, body: bytes, headers: dict[str, str], limits: Limits) -> T
             stream=True,
         )
     except Exception as exc:  # noqa: BLE001 - every failure becomes a recorded attempt
-        kind, message = classify_exception(exc)
+        kind, message = too_slow if dog.fired else classify_exception(exc)
         return TransportResult(NO_STATUS, started_at, elapsed_ms(), error_kind=kind, error_message=message)
+    if dog.fired:
+        # The deadline cut the headers short: what was parsed is not an answer.
+        response.close()
+        return TransportResult(NO_STATUS, started_at, elapsed_ms(), error_kind=too_slow[0], error_message=too_slow[1])
 
     try:
         content, truncated, read_error = _read_capped(
@@ -152,6 +371,8 @@ def post(*, url: str, body: bytes, headers: dict[str, str], limits: Limits) -> T
         )
     finally:
         response.close()
+    if dog.fired:
+        truncated, read_error = True, too_slow
     status = response.status_code
     kind, message = read_error if read_error else (ErrorKind.NONE, "")
     if not kind and not 200 <= status < 300:
@@ -205,6 +426,9 @@ def classify_exception(exc: BaseException) -> tuple[str, str]:
     def has(*types: type) -> bool:
         return any(isinstance(e, types) for e in chain)
 
+    blocked = next((e for e in chain if isinstance(e, BlockedAddress)), None)
+    if blocked is not None:
+        return ErrorKind.BLOCKED_ADDRESS, str(blocked)
     if has(urllib3.exceptions.NameResolutionError, socket.gaierror):
         return ErrorKind.DNS, "host name does not resolve"
     if has(ConnectionRefusedError):
