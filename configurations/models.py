@@ -70,6 +70,9 @@ class Configuration(models.Model):
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
     disabled_reason = models.TextField(blank=True)
     disabled_at = models.DateTimeField(null=True, blank=True)
+    # Set by the first failed automatic attempt after a success, cleared by the next success: while set, its
+    # deliveries go to the retries lane, and after DISPATCHER_FAILING_DISABLE_AFTER it is disabled.
+    failing_since = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -90,6 +93,14 @@ class Configuration(models.Model):
     @property
     def scope_label(self) -> str:
         return self.product.name if self.product_id else "All products"
+
+    def disable_deadline(self, disable_after_seconds: float):
+        """When it will be disabled if no delivery succeeds before; None while it is not failing."""
+        if self.failing_since is None or not self.is_active:
+            return None
+        from datetime import timedelta
+
+        return self.failing_since + timedelta(seconds=disable_after_seconds)
 
     def wants(self, event_type: str) -> bool:
         return event_type in self.events

@@ -176,11 +176,23 @@ def configuration_update(
 
 
 def configuration_enable(*, configuration: Configuration) -> Configuration:
+    """Turn it back on with a clean slate: no reason, and the failing clock stopped."""
     configuration.status = Configuration.Status.ACTIVE
     configuration.disabled_reason = ""
     configuration.disabled_at = None
-    configuration.save(update_fields=["status", "disabled_reason", "disabled_at", "updated_at"])
+    configuration.failing_since = None
+    configuration.save(update_fields=["status", "disabled_reason", "disabled_at", "failing_since", "updated_at"])
     return configuration
+
+
+def configuration_note_outcome(*, configuration: Configuration, succeeded: bool, at: datetime) -> None:
+    """Start the failing clock at a failure, stop it at a success; writes only when the state changes."""
+    if succeeded and configuration.failing_since is not None:
+        Configuration.objects.filter(pk=configuration.pk).update(failing_since=None)
+        configuration.failing_since = None
+    elif not succeeded and configuration.failing_since is None:
+        Configuration.objects.filter(pk=configuration.pk, failing_since__isnull=True).update(failing_since=at)
+        configuration.failing_since = at
 
 
 def configuration_disable(*, configuration_id: int, reason: str, now: datetime | None = None) -> bool:

@@ -29,6 +29,7 @@ class DispatcherSettings:
     purge_batch: int
     allowed_networks: tuple[str, ...]  # production mode: private networks receivers may still be on
     lease_margin: float  # seconds a claim outlives the longest possible POST
+    failing_disable_after: float  # seconds of continuous failure before a configuration is disabled
 
     @property
     def sandbox(self) -> bool:
@@ -60,4 +61,5 @@ def dispatcher_settings() -> DispatcherSettings:
         purge_batch=int(raw["PURGE_BATCH"]),
         allowed_networks=tuple(raw["ALLOWED_NETWORKS"]),
         lease_margin=float(raw["LEASE_MARGIN"]),
+        failing_disable_after=float(raw["FAILING_DISABLE_AFTER"]),
     )

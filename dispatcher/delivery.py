@@ -20,9 +20,10 @@ from django.db import InterfaceError, OperationalError, close_old_connections, t
 from django.utils import timezone
 
 from configurations import selectors as configuration_selectors
+from configurations import services as configuration_services
 from dispatcher import retry, transport
 from dispatcher.conf import DispatcherSettings, dispatcher_settings
-from dispatcher.queue import bulk_resends_enqueue, deliveries_enqueue
+from dispatcher.queue import DELIVERIES, RETRIES, bulk_resends_enqueue, deliveries_enqueue, lane_for
 from dispatcher.services import configuration_stop
 from history import selectors as history_selectors
 from history import services as history_services
@@ -35,7 +36,7 @@ T = TypeVar("T")
 _rng = random.SystemRandom()
 
 
-def notification_deliver(*, notification_id: int, task_id: str = "") -> str:
+def notification_deliver(*, notification_id: int, task_id: str = "", lane: str | None = None) -> str:
     """Make the notification's next attempt if there is one to make; answers what happened.
 
     An automatic attempt when it is open and due; a manual one when its owner asked for a resend. Manual
@@ -54,6 +55,12 @@ def notification_deliver(*, notification_id: int, task_id: str = "") -> str:
         history_services.notification_cancel(notification_id=notification.pk, reason=reason)
         log.info("cancelled", notification=notification.pk, reason=reason)
         return "cancelled"
+    if lane == DELIVERIES and configuration.failing_since is not None:
+        # The receiver is failing: leave this lane's workers to the healthy ones.
+        history_services.notification_release(notification_id=notification.pk, lock_token=notification.lock_token)
+        history_services.notifications_mark_enqueued(notification_ids=[notification.pk], at=timezone.now())
+        deliveries_enqueue([notification.pk], lane=RETRIES)
+        return "rerouted"
 
     number = notification.attempt_count + 1
     account = configuration_selectors.account_for_owner(owner_id=notification.owner_id)
@@ -89,13 +96,15 @@ def notification_deliver(*, notification_id: int, task_id: str = "") -> str:
         decision = retry.Decision(retry.Verdict.DELIVERED if result.succeeded else retry.Verdict.FAILED)
         transition = history_services.Transition(NotificationStatus.DELIVERED) if result.succeeded else None
     else:
-        decision = _decide(notification=notification, result=result, conf=conf)
+        decision = _decide(notification=notification, result=result, conf=conf, now=now)
         next_attempt_at = now + timedelta(seconds=decision.delay) if decision.verdict == retry.Verdict.RETRY else None
         reason = decision.disable_reason
         if not reason and decision.verdict == retry.Verdict.FAILED:
             reason = result.error_message or f"HTTP {result.status_code}"
         transition = history_services.Transition(_STATUS[decision.verdict], next_attempt_at, reason)
-    if not _db_retrying(lambda: _save(notification, attempt, transition, decision.disable_reason, now)):
+    counts_for_health = result.succeeded or not (manual or notification.is_test)
+    outcome = result.succeeded if counts_for_health else None
+    if not _db_retrying(lambda: _save(notification, attempt, transition, decision.disable_reason, outcome, now)):
         log.warning("attempt_dropped_lease_lost", notification=notification.pk, attempt=number)
         return "lease-lost"
     log.info(
@@ -111,14 +120,16 @@ def notification_deliver(*, notification_id: int, task_id: str = "") -> str:
     )
     if transition is not None and transition.next_attempt_at is not None and decision.delay <= conf.countdown_max:
         # Short delays ride a Celery countdown for punctuality; the sweep stays the safety net.
-        if deliveries_enqueue([notification.pk], countdown=decision.delay):
+        if deliveries_enqueue([notification.pk], countdown=decision.delay, lane=RETRIES):
             history_services.notifications_mark_enqueued(
                 notification_ids=[notification.pk], at=transition.next_attempt_at
             )
     return f"manual-{decision.verdict.value}" if manual else decision.verdict.value
 
 
-def _decide(*, notification, result: transport.TransportResult, conf: DispatcherSettings) -> retry.Decision:
+def _decide(
+    *, notification, result: transport.TransportResult, conf: DispatcherSettings, now: datetime
+) -> retry.Decision:
     automatic_number = notification.automatic_attempt_count + 1
     failure = None
     if not result.succeeded:
@@ -135,6 +146,7 @@ def _decide(*, notification, result: transport.TransportResult, conf: Dispatcher
         earlier_url_errors = _db_retrying(
             lambda: history_selectors.notification_earlier_attempts_all_url_errors(notification_id=notification.pk)
         )
+    failing_since = notification.configuration.failing_since
     return retry.decide(
         failure=failure,
         attempt=automatic_number,
@@ -142,11 +154,13 @@ def _decide(*, notification, result: transport.TransportResult, conf: Dispatcher
         earlier_all_url_errors=earlier_url_errors,
         retry_after=result.retry_after,
         jitter_factor=_rng.uniform(-1, 1),
+        failing_for=(now - failing_since).total_seconds() if failing_since else None,
     )
 
 
-def _save(notification, attempt, transition, disable_reason: str, now: datetime) -> bool:
-    """Save the attempt with the transition it leads to, and disable the configuration if the rules say so."""
+def _save(notification, attempt, transition, disable_reason: str, succeeded: bool | None, now: datetime) -> bool:
+    """Save the attempt with the transition it leads to, note the configuration's health (``succeeded``;
+    None: this attempt says nothing about it), and disable the configuration if the rules say so."""
     with transaction.atomic():
         saved = history_services.attempt_record(
             notification=notification,
@@ -155,6 +169,10 @@ def _save(notification, attempt, transition, disable_reason: str, now: datetime)
             transition=transition,
             now=now,
         )
+        if saved is not None and succeeded is not None:
+            configuration_services.configuration_note_outcome(
+                configuration=notification.configuration, succeeded=succeeded, at=attempt.started_at
+            )
         if saved is not None and disable_reason:
             configuration_id = notification.configuration_id
             stopped = configuration_stop(configuration_id=configuration_id, reason=disable_reason, now=now)
@@ -206,12 +224,14 @@ def notifications_sweep(*, now: datetime | None = None) -> int:
     """Enqueue every notification (and bulk resend job) with work to do but no message on its way."""
     conf = dispatcher_settings()
     now = now or timezone.now()
-    ids = history_selectors.notifications_due(now=now, grace_seconds=conf.stuck_grace, limit=conf.sweep_batch)
+    due = history_selectors.notifications_due(now=now, grace_seconds=conf.stuck_grace, limit=conf.sweep_batch)
     sent = 0
-    if ids:
-        history_services.notifications_mark_enqueued(notification_ids=ids, at=now)
-        sent = deliveries_enqueue(ids)
-        log.info("swept", due=len(ids), enqueued=sent)
+    if due:
+        history_services.notifications_mark_enqueued(notification_ids=[d.id for d in due], at=now)
+        for lane in (DELIVERIES, RETRIES):
+            ids = [d.id for d in due if lane_for(failing=d.failing, retry=d.retry) == lane]
+            sent += deliveries_enqueue(ids, lane=lane)
+        log.info("swept", due=len(due), enqueued=sent)
     jobs = history_selectors.bulk_resends_stalled(now=now, grace_seconds=conf.stuck_grace)
     if jobs:
         history_services.bulk_resends_mark_enqueued(job_ids=jobs, at=now)
@@ -225,7 +245,12 @@ def bulk_resend_run(*, job_id: int, batch_size: int = 500) -> int:
     Each batch moves the job's cursor, so a job whose worker died resumes where it stopped (the sweep
     enqueues it again); asking twice for the same resend sends it once. Answers how many were requested.
     """
-    job = BulkResend.objects.filter(pk=job_id).exclude(status=BulkResendStatus.DONE).first()
+    job = (
+        BulkResend.objects.filter(pk=job_id)
+        .exclude(status=BulkResendStatus.DONE)
+        .select_related("configuration")
+        .first()
+    )
     if job is None:
         return 0
     requested = 0
@@ -240,7 +265,7 @@ def bulk_resend_run(*, job_id: int, batch_size: int = 500) -> int:
             history_services.bulk_resend_advance(
                 job_id=job.pk, last_notification_id=ids[-1], requested=len(fresh), now=now
             )
-        deliveries_enqueue(fresh)
+        deliveries_enqueue(fresh, lane=lane_for(failing=job.configuration.failing_since is not None))
         requested += len(fresh)
         cursor = ids[-1]
     history_services.bulk_resend_finish(job_id=job.pk, now=timezone.now())

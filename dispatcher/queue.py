@@ -13,8 +13,19 @@ log = structlog.get_logger(__name__)
 DELIVER_TASK = "dispatcher.deliver"
 BULK_RESEND_TASK = "dispatcher.bulk_resend"
 
+# The delivery lanes (queues): see CELERY_TASK_QUEUES in dispatcher/settings.py.
+DELIVERIES = "deliveries"
+RETRIES = "retries"
 
-def deliveries_enqueue(notification_ids: Iterable[int], *, countdown: float | None = None) -> int:
+
+def lane_for(*, failing: bool, retry: bool = False) -> str:
+    """Retries, and anything for a configuration that is failing, go to the retries lane."""
+    return RETRIES if failing or retry else DELIVERIES
+
+
+def deliveries_enqueue(
+    notification_ids: Iterable[int], *, countdown: float | None = None, lane: str = DELIVERIES
+) -> int:
     """Ring the doorbell for each notification; answers how many messages went out.
 
     A broker that is down loses nothing: the rows are saved, and the sweep enqueues them again once their
@@ -23,7 +34,7 @@ def deliveries_enqueue(notification_ids: Iterable[int], *, countdown: float | No
     sent = 0
     for notification_id in notification_ids:
         try:
-            celery_app.send_task(DELIVER_TASK, args=[notification_id], countdown=countdown)
+            celery_app.send_task(DELIVER_TASK, args=[notification_id], countdown=countdown, queue=lane)
         except Exception as exc:  # noqa: BLE001 - kombu raises many kinds; all mean "not queued now"
             log.warning(
                 "enqueue_failed_will_sweep",

@@ -45,10 +45,13 @@ class RetryPolicy:
     schedule: tuple[float, ...]
     jitter: float
     retry_after_max: float
+    disable_after: float = float("inf")  # seconds of failing with no success before a configuration is disabled
 
     @classmethod
     def from_settings(cls, conf: DispatcherSettings) -> RetryPolicy:
-        return cls(conf.max_attempts, conf.retry_schedule, conf.retry_jitter, conf.retry_after_max)
+        return cls(
+            conf.max_attempts, conf.retry_schedule, conf.retry_jitter, conf.retry_after_max, conf.failing_disable_after
+        )
 
     def base_delay(self, attempt: int) -> float:
         """Seconds between attempt ``attempt`` and the next one; the schedule's last delay repeats."""
@@ -72,17 +75,28 @@ def decide(
     earlier_all_url_errors: bool,
     retry_after: float | None = None,
     jitter_factor: float = 0.0,
+    failing_for: float | None = None,
 ) -> Decision:
     """Decide after automatic attempt number ``attempt`` (1-based) of a notification.
 
     ``earlier_all_url_errors``: every earlier automatic attempt of this notification was a URL error (true
     when there were none). ``jitter_factor`` in [-1, 1] spreads the delay by up to ``policy.jitter``.
+    ``failing_for``: seconds since the configuration's first failure with no success after it (None when
+    its last attempt succeeded).
     """
     if failure is None:
         return Decision(Verdict.DELIVERED)
     if failure.kind == ErrorKind.HTTP_STATUS and failure.status_code == 410:
         return Decision(
             Verdict.FAILED, disable_reason="The URL answered 410 Gone: the receiver says it no longer exists."
+        )
+    if failing_for is not None and failing_for >= policy.disable_after:
+        return Decision(
+            Verdict.FAILED,
+            disable_reason=(
+                f"Every delivery failed for {_duration(failing_for)} (last: {failure.describe()}), with no success. "
+                "Fix the receiver, then enable the configuration."
+            ),
         )
     if attempt >= policy.max_attempts:
         reason = ""
@@ -96,3 +110,13 @@ def decide(
     if retry_after is not None:
         delay = max(delay, min(retry_after, policy.retry_after_max))
     return Decision(Verdict.RETRY, delay=max(0.0, delay))
+
+
+def _duration(seconds: float) -> str:
+    if seconds >= 2 * 86400:
+        return f"{seconds / 86400:.0f} days"
+    if seconds >= 2 * 3600:
+        return f"{seconds / 3600:.0f} hours"
+    if seconds >= 120:
+        return f"{seconds / 60:.0f} minutes"
+    return f"{seconds:.0f} seconds"

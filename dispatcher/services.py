@@ -18,7 +18,7 @@ from configurations.events import SUBSCRIPTION_EVENTS, EventType
 from configurations.models import Configuration, Product
 from dispatcher.catalogue import PayloadContext, payload_build, payload_serialize
 from dispatcher.facts import epoch_ms, sale_facts, test_product
-from dispatcher.queue import bulk_resends_enqueue, deliveries_enqueue
+from dispatcher.queue import DELIVERIES, RETRIES, bulk_resends_enqueue, deliveries_enqueue, lane_for
 from history import selectors as history_selectors
 from history import services as history_services
 from history.choices import NotificationStatus
@@ -88,10 +88,17 @@ def event_record(
             items=[history_services.NewNotification(configuration_id=c.pk, payload=body) for c in configurations],
             now=timezone.now(),
         )
-        ids = [n.pk for n in notifications]
-        if ids:
-            transaction.on_commit(lambda: deliveries_enqueue(ids))
+        failing = {c.pk for c in configurations if c.failing_since is not None}
+        healthy_ids = [n.pk for n in notifications if n.configuration_id not in failing]
+        failing_ids = [n.pk for n in notifications if n.configuration_id in failing]
+        if notifications:
+            transaction.on_commit(lambda: _enqueue_lanes(healthy_ids, failing_ids))
     return RecordedEvent(event=event, notifications=notifications)
+
+
+def _enqueue_lanes(healthy_ids: list[int], failing_ids: list[int]) -> None:
+    deliveries_enqueue(healthy_ids, lane=DELIVERIES)
+    deliveries_enqueue(failing_ids, lane=RETRIES)
 
 
 def _product_for(*, owner: AbstractBaseUser, event_type: str, product: Product | None) -> Product:
@@ -146,7 +153,8 @@ def notification_resend(*, owner: AbstractBaseUser, notification_id: int) -> Not
     with transaction.atomic():
         fresh = history_services.notifications_request_resend(notification_ids=[notification.pk], now=timezone.now())
         if fresh:
-            transaction.on_commit(lambda: deliveries_enqueue(fresh))
+            lane = lane_for(failing=notification.configuration.failing_since is not None)
+            transaction.on_commit(lambda: deliveries_enqueue(fresh, lane=lane))
     notification.refresh_from_db()
     return notification
 
@@ -192,7 +200,8 @@ def configuration_test_post(*, owner: AbstractBaseUser, configuration: Configura
             now=timezone.now(),
             is_test=True,
         )
-        transaction.on_commit(lambda: deliveries_enqueue([notification.pk]))
+        lane = lane_for(failing=configuration.failing_since is not None)
+        transaction.on_commit(lambda: deliveries_enqueue([notification.pk], lane=lane))
     return notification
 
 

@@ -10,6 +10,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from kombu import Queue
 
 from dispatcher.embedded_redis import default_socket_path
 
@@ -145,10 +146,15 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_WORKER_SEND_TASK_EVENTS = False
 # Publishing must not hang the request or the CLI when Redis is down: the row is saved, the sweep sends it.
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5}
+# Three lanes (docs/architecture.md): first attempts to healthy configurations; retries and everything for
+# configurations that are failing, so a dead or hanging receiver only ever holds up the workers of that
+# lane; and the engine's own periodic work. A worker started without -Q consumes all three.
+CELERY_TASK_QUEUES = (Queue("deliveries"), Queue("retries"), Queue("maintenance"))
 CELERY_TASK_ROUTES = {
     "dispatcher.deliver": {"queue": "deliveries"},
     "dispatcher.sweep": {"queue": "maintenance"},
     "dispatcher.purge_history": {"queue": "maintenance"},
+    "dispatcher.bulk_resend": {"queue": "maintenance"},
 }
 CELERY_TASK_DEFAULT_QUEUE = "maintenance"
 
@@ -176,6 +182,8 @@ DISPATCHER = {
     "PURGE_BATCH": env_int("DISPATCHER_PURGE_BATCH", 5000),
     "ALLOWED_NETWORKS": env_list("DISPATCHER_ALLOWED_NETWORKS", []),
     "LEASE_MARGIN": env_float("DISPATCHER_LEASE_MARGIN", 30),
+    # Like Svix: a configuration failing for days with no success is disabled (1 day in the sandbox).
+    "FAILING_DISABLE_AFTER": env_float("DISPATCHER_FAILING_DISABLE_AFTER", 86400 if SANDBOX else 5 * 86400),
 }
 
 # --- Auth, i18n, static -----------------------------------------------------------------------------------

@@ -7,7 +7,8 @@ from dispatcher import delivery
 
 @shared_task(name="dispatcher.deliver")
 def deliver(notification_id: int) -> str:
-    return delivery.notification_deliver(notification_id=notification_id, task_id=deliver.request.id or "")
+    lane = (deliver.request.delivery_info or {}).get("routing_key")
+    return delivery.notification_deliver(notification_id=notification_id, task_id=deliver.request.id or "", lane=lane)
 
 
 @shared_task(name="dispatcher.sweep")

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Min, Q, QuerySet
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
@@ -27,7 +27,14 @@ from history.models import Attempt, BulkResend, Event, Notification
 # --- For the engine ---------------------------------------------------------------------------------------
 
 
-def notifications_due(*, now: datetime, grace_seconds: float, limit: int) -> list[int]:
+@dataclass(frozen=True)
+class Due:
+    id: int
+    retry: bool  # an attempt was made already
+    failing: bool  # its configuration is failing
+
+
+def notifications_due(*, now: datetime, grace_seconds: float, limit: int) -> list[Due]:
     """Notifications with something to send and no queued message known to be bringing it.
 
     Something to send: open and due, or a manual resend requested. No message on its way: never enqueued,
@@ -37,17 +44,20 @@ def notifications_due(*, now: datetime, grace_seconds: float, limit: int) -> lis
     stale = now - timedelta(seconds=grace_seconds)
     waiting = Q(enqueued_at__isnull=True) | Q(enqueued_at__lte=stale)
     unclaimed = Q(locked_until__isnull=True) | Q(locked_until__lt=now)
+    fields = ("id", "attempt_count", "configuration__failing_since")
     due = list(
         Notification.objects.filter(waiting, unclaimed, status__in=OPEN_STATUSES, next_attempt_at__lte=now)
         .order_by("next_attempt_at")
-        .values_list("id", flat=True)[:limit]
+        .values_list(*fields)[:limit]
     )
-    resends = list(
+    seen = {row[0] for row in due}
+    resends = (
         Notification.objects.filter(waiting, unclaimed, resend_requested_at__isnull=False)
         .order_by("resend_requested_at")
-        .values_list("id", flat=True)[: max(0, limit - len(due))]
+        .values_list(*fields)[: max(0, limit - len(due))]
     )
-    return due + [i for i in resends if i not in set(due)]
+    due += [row for row in resends if row[0] not in seen]
+    return [Due(id=pk, retry=attempts > 0, failing=failing_since is not None) for pk, attempts, failing_since in due]
 
 
 def bulk_resends_stalled(*, now: datetime, grace_seconds: float) -> list[int]:
@@ -75,6 +85,23 @@ def bulk_resend_candidates_count(
         created_at__gte=window_start,
         created_at__lte=window_end,
     ).count()
+
+
+@dataclass(frozen=True)
+class Missed:
+    count: int
+    earliest: datetime | None  # created_at of the oldest: the start of the window to resend
+
+
+def notifications_missed_since(*, configuration_id: int, since: datetime) -> Missed:
+    """A configuration's notifications that failed or were stopped since ``since`` (its trouble began)."""
+    rows = Notification.objects.filter(
+        configuration_id=configuration_id,
+        status__in=(NotificationStatus.FAILED, NotificationStatus.CANCELLED),
+        is_test=False,
+        updated_at__gte=since,
+    ).aggregate(count=Count("id"), earliest=Min("created_at"))
+    return Missed(count=rows["count"], earliest=rows["earliest"])
 
 
 def _bulk_resend_scope(job: BulkResend) -> QuerySet[Notification]:

@@ -143,9 +143,11 @@ class Stack:
         self.worker = self.new_worker("worker")
         self.beat = CeleryProcess("beat", ["-l", "INFO", "-s", str(tmp / "beat-schedule")], self.env, tmp / "beat.log")
 
-    def new_worker(self, name: str) -> CeleryProcess:
+    def new_worker(
+        self, name: str, queues: str = "deliveries,retries,maintenance", concurrency: int = 8
+    ) -> CeleryProcess:
         node = f"{name}-{os.getpid()}"
-        args = ["--pool", "threads", "--concurrency", "8", "-Q", "deliveries,maintenance", "-n", f"{node}@%h"]
+        args = ["--pool", "threads", "--concurrency", str(concurrency), "-Q", queues, "-n", f"{node}@%h"]
         args += ["--without-gossip", "--without-mingle", "-l", "INFO"]
         worker = CeleryProcess("worker", args, self.env, self.tmp / f"{name}.log")
         worker.node = node

@@ -12,6 +12,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.utils import timezone
 
 from configurations.models import Account, Configuration, Product
 from history.models import Attempt, Notification
@@ -234,3 +235,30 @@ def test_resend_test_post_and_bulk_resend_from_the_command_line(demo):
     with pytest.raises(CommandError) as caught:
         run("notifications", "bulk-resend", "--configuration", str(configuration.pk), "--since", "last week")
     assert caught.value.returncode == 2 and "--since" in str(caught.value)
+
+
+def test_enabling_offers_to_resend_what_failed_or_stopped_while_disabled(demo):
+    configuration = ConfigurationFactory(owner=demo, events=["PURCHASE_APPROVED"])
+    # its receiver started failing (the engine set the clock at the first failed attempt)
+    Configuration.objects.filter(pk=configuration.pk).update(failing_since=timezone.now())
+    first, second = (run_json("simulate", "PURCHASE_APPROVED", "--owner", "demo")["notifications"][0] for _ in "ab")
+    Notification.objects.filter(pk=first).update(status="failed")  # the failure that disabled it
+    run("configurations", "disable", str(configuration.pk), "--reason", "maintenance")  # stops the second
+    assert Notification.objects.get(pk=second).status == "cancelled"
+
+    out = run("configurations", "enable", str(configuration.pk))
+
+    assert "2 notifications failed or were stopped" in out
+    assert f"bulk-resend --configuration {configuration.pk}" in out
+    since = out.split("--since ")[1].split()[0]
+    started = run(
+        "notifications",
+        "bulk-resend",
+        "--configuration",
+        str(configuration.pk),
+        "--since",
+        since,
+        "--status",
+        "failed,cancelled",
+    )
+    assert "2 notifications" in started

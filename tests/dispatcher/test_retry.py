@@ -99,3 +99,27 @@ def test_disable_reason_names_the_failure():
 def test_jitter_factor_outside_its_range_is_clamped():
     decision = decide(failure=HTTP_500, attempt=1, policy=POLICY, earlier_all_url_errors=False, jitter_factor=7)
     assert decision.delay == pytest.approx(2.2)
+
+
+HYSTERESIS = RetryPolicy(max_attempts=5, schedule=(2, 4, 8, 16), jitter=0, retry_after_max=60, disable_after=86400)
+
+
+@pytest.mark.parametrize(
+    ("failure", "failing_for", "verdict", "disables"),
+    [
+        (HTTP_500, None, Verdict.RETRY, False),  # the first failure starts the clock
+        (HTTP_500, 3600, Verdict.RETRY, False),  # failing for an hour: not yet
+        (HTTP_500, 86399, Verdict.RETRY, False),
+        (HTTP_500, 86400, Verdict.FAILED, True),  # a day of failures with no success
+        (READ_TIMEOUT, 5 * 86400, Verdict.FAILED, True),
+        (None, 5 * 86400, Verdict.DELIVERED, False),  # a success ends it whatever came before
+    ],
+)
+def test_a_configuration_failing_for_too_long_is_disabled(failure, failing_for, verdict, disables):
+    decision = decide(
+        failure=failure, attempt=1, policy=HYSTERESIS, earlier_all_url_errors=False, failing_for=failing_for
+    )
+    assert decision.verdict == verdict
+    assert bool(decision.disable_reason) == disables
+    if disables:
+        assert "with no success" in decision.disable_reason

@@ -11,6 +11,10 @@ from history.models import Notification
 from tests.factories import ConfigurationFactory
 
 
+def due_ids(**kwargs) -> list[int]:
+    return [due.id for due in selectors.notifications_due(**kwargs)]
+
+
 @pytest.fixture
 def notification(producer, product):
     from dispatcher.services import event_record
@@ -83,20 +87,20 @@ def test_an_attempt_recorded_with_a_lost_claim_is_dropped(notification):
 def test_sweep_finds_due_notifications_whose_message_is_overdue(notification):
     now = timezone.now()
     grace = 10
-    assert selectors.notifications_due(now=now, grace_seconds=grace, limit=10) == [], "just enqueued"
+    assert due_ids(now=now, grace_seconds=grace, limit=10) == [], "just enqueued"
     Notification.objects.filter(pk=notification.pk).update(enqueued_at=now - timedelta(seconds=grace + 1))
-    assert selectors.notifications_due(now=now, grace_seconds=grace, limit=10) == [notification.pk]
+    assert due_ids(now=now, grace_seconds=grace, limit=10) == [notification.pk]
     Notification.objects.filter(pk=notification.pk).update(enqueued_at=None)
-    assert selectors.notifications_due(now=now, grace_seconds=grace, limit=10) == [notification.pk]
+    assert due_ids(now=now, grace_seconds=grace, limit=10) == [notification.pk]
     # not while a worker holds it, nor before it is due, nor once it is final
     Notification.objects.filter(pk=notification.pk).update(locked_until=now + timedelta(seconds=5))
-    assert selectors.notifications_due(now=now, grace_seconds=grace, limit=10) == []
+    assert due_ids(now=now, grace_seconds=grace, limit=10) == []
     Notification.objects.filter(pk=notification.pk).update(
         locked_until=None, next_attempt_at=now + timedelta(seconds=5)
     )
-    assert selectors.notifications_due(now=now, grace_seconds=grace, limit=10) == []
+    assert due_ids(now=now, grace_seconds=grace, limit=10) == []
     Notification.objects.filter(pk=notification.pk).update(next_attempt_at=now, status=NotificationStatus.FAILED)
-    assert selectors.notifications_due(now=now, grace_seconds=grace, limit=10) == []
+    assert due_ids(now=now, grace_seconds=grace, limit=10) == []
 
 
 def test_purge_deletes_only_history_older_than_the_cutoff(notification, product, producer):
@@ -119,8 +123,8 @@ def test_sweep_finds_a_manual_resend_whose_message_was_lost(notification):
     Notification.objects.filter(pk=notification.pk).update(
         status=NotificationStatus.FAILED, next_attempt_at=None, resend_requested_at=now, enqueued_at=now
     )
-    assert selectors.notifications_due(now=now, grace_seconds=10, limit=10) == []
+    assert due_ids(now=now, grace_seconds=10, limit=10) == []
     later = now + timedelta(seconds=11)
-    assert selectors.notifications_due(now=later, grace_seconds=10, limit=10) == [notification.pk]
+    assert due_ids(now=later, grace_seconds=10, limit=10) == [notification.pk]
     claimed = services.notification_claim(notification_id=notification.pk, now=later, lease_seconds=30)
     assert claimed is not None, "a failed notification can be claimed for its manual resend"

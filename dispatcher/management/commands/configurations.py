@@ -1,6 +1,7 @@
 """Manage webhook configurations from the command line: add, list, show, enable, disable, remove."""
 
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 
 from configurations import selectors as configuration_selectors
 from configurations import services as configuration_services
@@ -9,6 +10,7 @@ from configurations.models import Configuration
 from dispatcher.cli import Command as BaseCommand
 from dispatcher.cli import dump_json, owner_or_error, usage_error, validation_message
 from dispatcher.services import configuration_remove, configuration_stop, configuration_test_post
+from history.selectors import notifications_missed_since
 
 
 def configuration_dict(configuration: Configuration) -> dict:
@@ -23,6 +25,7 @@ def configuration_dict(configuration: Configuration) -> dict:
         "status": configuration.status,
         "disabled_reason": configuration.disabled_reason or None,
         "disabled_at": configuration.disabled_at.isoformat() if configuration.disabled_at else None,
+        "failing_since": configuration.failing_since.isoformat() if configuration.failing_since else None,
         "created_at": configuration.created_at.isoformat(),
         "updated_at": configuration.updated_at.isoformat(),
     }
@@ -122,6 +125,8 @@ class Command(BaseCommand):
             return
         for row in rows:
             status = row["status"] if row["status"] == "active" else f"DISABLED ({row['disabled_reason']})"
+            if row["status"] == "active" and row["failing_since"]:
+                status = f"active, FAILING since {row['failing_since'][:19]}"
             self.stdout.write(
                 f"{row['id']:>4}  {row['name']:<24}  {row['scope']:<24}  {status:<8}  {row['url']}\n"
                 f"      events: {', '.join(row['events'])}"
@@ -132,8 +137,19 @@ class Command(BaseCommand):
         self.stdout.write(dump_json(configuration_dict(configuration)))
 
     def handle_enable(self, *, id, owner, json, **_):
-        configuration = configuration_services.configuration_enable(configuration=self._get(id, owner))
+        configuration = self._get(id, owner)
+        trouble_began = configuration.failing_since or configuration.disabled_at
+        configuration = configuration_services.configuration_enable(configuration=configuration)
         self._emit(configuration, json, "Enabled")
+        if trouble_began and not json:
+            missed = notifications_missed_since(configuration_id=configuration.pk, since=trouble_began)
+            if missed.count:
+                since = timezone.localtime(missed.earliest).isoformat(timespec="seconds")
+                self.stdout.write(
+                    f"{missed.count} notifications failed or were stopped while it was failing or disabled. "
+                    f"Resend them with:\n  manage.py notifications bulk-resend --configuration {configuration.pk} "
+                    f"--since {since} --status failed,cancelled"
+                )
 
     def handle_disable(self, *, id, owner, json, reason, **_):
         configuration = self._get(id, owner)

@@ -39,11 +39,13 @@ class Command(BaseCommand):
             env["REDIS_URL"] = f"unix://{socket_path}"
         schedule = shlex.quote(str(settings.DATA_DIR / "celerybeat-schedule"))
         manager.add_process("web", f"{python} {manage} runserver {shlex.quote(addrport)} --noreload", env=env)
+        worker = f"{python} -m celery -A dispatcher worker --pool threads --without-gossip --without-mingle -l INFO"
+        # Two workers, two lanes: a failing or hanging receiver only holds up the retries worker.
         manager.add_process(
-            "worker",
-            f"{python} -m celery -A dispatcher worker --pool threads --concurrency {int(concurrency)} "
-            "-Q deliveries,maintenance --without-gossip --without-mingle -l INFO",
-            env=env,
+            "worker", f"{worker} -n deliveries@%h --concurrency {int(concurrency)} -Q deliveries,maintenance", env=env
+        )
+        manager.add_process(
+            "retries", f"{worker} -n retries@%h --concurrency {max(2, int(concurrency) // 2)} -Q retries", env=env
         )
         manager.add_process("beat", f"{python} -m celery -A dispatcher beat -l INFO -s {schedule}", env=env)
         self.stdout.write(
