@@ -73,6 +73,8 @@ class Configuration(models.Model):
     # Set by the first failed automatic attempt after a success, cleared by the next success: while set, its
     # deliveries go to the retries lane, and after DISPATCHER_FAILING_DISABLE_AFTER it is disabled.
     failing_since = models.DateTimeField(null=True, blank=True)
+    # True while it has signing secrets: each POST then carries Standard Webhooks signature headers.
+    signing_enabled = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -106,4 +108,20 @@ class Configuration(models.Model):
         return event_type in self.events
 
 
-__all__ = ["Account", "Configuration", "EventType", "Product"]
+class SigningSecret(models.Model):
+    """A Standard Webhooks signing secret (``whsec_...``). After a rotation the old one keeps signing until
+    ``expires_at``, so receivers can switch over without missing a notification."""
+
+    configuration = models.ForeignKey(Configuration, on_delete=models.CASCADE, related_name="signing_secrets")
+    secret = models.CharField(max_length=80)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"signing secret of configuration {self.configuration_id}"
+
+
+__all__ = ["Account", "Configuration", "EventType", "Product", "SigningSecret"]

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.contrib.auth import get_user_model
 from django.db.models import Q, QuerySet
 
-from configurations.models import Account, Configuration, Product
+from configurations.models import Account, Configuration, Product, SigningSecret
 
 
 def configurations_matching(*, owner_id: int, event_type: str, product_id: int | None) -> list[Configuration]:
@@ -40,3 +42,17 @@ def owner_by_username(username: str):
 
 def account_for_owner(*, owner_id: int) -> Account | None:
     return Account.objects.filter(user_id=owner_id).first()
+
+
+def signing_secrets_active(*, configuration_id: int, now: datetime) -> list[str]:
+    """The secrets that sign a POST made now, newest first."""
+    return list(
+        SigningSecret.objects.filter(configuration_id=configuration_id)
+        .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
+        .order_by("-created_at", "-id")
+        .values_list("secret", flat=True)
+    )
+
+
+def signing_secret_list(*, configuration_id: int) -> list[SigningSecret]:
+    return list(SigningSecret.objects.filter(configuration_id=configuration_id).order_by("-created_at", "-id"))

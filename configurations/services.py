@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import base64
 import random
 import secrets
 import string
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
@@ -16,7 +17,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from configurations.events import EventType
-from configurations.models import Account, Configuration, Product
+from configurations.models import Account, Configuration, Product, SigningSecret
 from configurations.validators import validate_target_url
 
 _HOTTOK_ALPHABET = string.ascii_letters + string.digits
@@ -206,3 +207,33 @@ def configuration_disable(*, configuration_id: int, reason: str, now: datetime |
 
 def configuration_delete(*, configuration: Configuration) -> None:
     configuration.delete()
+
+
+def signing_secret_rotate(
+    *, configuration: Configuration, overlap_seconds: float = 86400, now: datetime | None = None
+) -> SigningSecret:
+    """Start signing with a new secret; the current ones keep signing for ``overlap_seconds`` more.
+
+    The first call turns signing on. Answers the new secret, to be shown once to its owner.
+    """
+    if overlap_seconds < 0:
+        raise ValidationError({"overlap": "The overlap cannot be negative."})
+    now = now or timezone.now()
+    with transaction.atomic():
+        SigningSecret.objects.filter(configuration=configuration, expires_at__isnull=True).update(
+            expires_at=now + timedelta(seconds=overlap_seconds)
+        )
+        secret = SigningSecret.objects.create(
+            configuration=configuration, secret="whsec_" + base64.b64encode(secrets.token_bytes(24)).decode()
+        )
+        Configuration.objects.filter(pk=configuration.pk).update(signing_enabled=True)
+    configuration.signing_enabled = True
+    return secret
+
+
+def signing_disable(*, configuration: Configuration) -> None:
+    """Stop signing: every secret of the configuration is deleted."""
+    with transaction.atomic():
+        SigningSecret.objects.filter(configuration=configuration).delete()
+        Configuration.objects.filter(pk=configuration.pk).update(signing_enabled=False)
+    configuration.signing_enabled = False

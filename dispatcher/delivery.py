@@ -72,6 +72,12 @@ def notification_deliver(*, notification_id: int, task_id: str = "", lane: str |
         event_id=str(notification.event.uuid),
     )
     body = notification.payload.encode("utf-8")
+    if configuration.signing_enabled:
+        secrets = configuration_selectors.signing_secrets_active(configuration_id=configuration.pk, now=timezone.now())
+        if secrets:
+            headers |= transport.sign(
+                secrets=secrets, message_id=str(notification.event.uuid), timestamp=int(time.time()), body=body
+            )
     result = transport.post(url=configuration.url, body=body, headers=headers, limits=_limits(conf))
 
     attempt = history_services.AttemptData(

@@ -6,8 +6,11 @@ a redirect, never touches the database. Connections are kept alive per thread an
 
 from __future__ import annotations
 
+import base64
 import email.utils
+import hashlib
 import heapq
+import hmac
 import http.client
 import ipaddress
 import itertools
@@ -124,6 +127,17 @@ def build_headers(*, hottok: str, content_type: str, delivery_id: int, attempt: 
         ATTEMPT_HEADER: str(attempt),
         EVENT_HEADER: event_id,
     }
+
+
+def sign(*, secrets: list[str], message_id: str, timestamp: int, body: bytes) -> dict[str, str]:
+    """Standard Webhooks signature headers: one ``v1,<base64 HMAC-SHA256>`` per secret, space-separated."""
+    signed = f"{message_id}.{timestamp}.".encode() + body
+    signatures = []
+    for secret in secrets:
+        key = base64.b64decode(secret.removeprefix("whsec_"))
+        digest = hmac.new(key, signed, hashlib.sha256).digest()
+        signatures.append("v1," + base64.b64encode(digest).decode())
+    return {"webhook-id": message_id, "webhook-timestamp": str(timestamp), "webhook-signature": " ".join(signatures)}
 
 
 def masked_headers(headers: dict[str, str]) -> dict[str, str]:

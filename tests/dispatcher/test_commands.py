@@ -262,3 +262,17 @@ def test_enabling_offers_to_resend_what_failed_or_stopped_while_disabled(demo):
         "failed,cancelled",
     )
     assert "2 notifications" in started
+
+
+def test_signing_from_the_command_line(demo):
+    configuration = ConfigurationFactory(owner=demo)
+    assert "Not signed" in run("configurations", "signing", str(configuration.pk))
+    first = run("configurations", "signing", str(configuration.pk), "--rotate").split("shown once: ")[1].splitlines()[0]
+    assert first.startswith("whsec_")
+    listed = run("configurations", "signing", str(configuration.pk))
+    assert first not in listed and first[:4] in listed
+    assert first in run("configurations", "signing", str(configuration.pk), "--reveal")
+    run("configurations", "signing", str(configuration.pk), "--rotate", "--overlap-hours", "1")
+    assert "signs until" in run("configurations", "signing", str(configuration.pk))
+    assert "off" in run("configurations", "signing", str(configuration.pk), "--disable")
+    assert not Configuration.objects.get(pk=configuration.pk).signing_enabled

@@ -7,8 +7,10 @@ from configurations import selectors as configuration_selectors
 from configurations import services as configuration_services
 from configurations.events import EventType
 from configurations.models import Configuration
+from configurations.services import signing_disable, signing_secret_rotate
 from dispatcher.cli import Command as BaseCommand
 from dispatcher.cli import dump_json, owner_or_error, usage_error, validation_message
+from dispatcher.logging import mask_secret
 from dispatcher.services import configuration_remove, configuration_stop, configuration_test_post
 from history.selectors import notifications_missed_since
 
@@ -35,7 +37,9 @@ class Command(BaseCommand):
     help = "Manage webhook configurations: which events, all products or one, which URL."
 
     def add_arguments(self, parser):
-        sub = parser.add_subparsers(dest="action", required=True, metavar="{add,list,show,enable,disable,remove,test}")
+        sub = parser.add_subparsers(
+            dest="action", required=True, metavar="{add,list,show,enable,disable,remove,test,signing}"
+        )
 
         add = sub.add_parser("add", help="Create an active configuration.")
         add.add_argument("--owner", required=True, help="The producer's username.")
@@ -60,6 +64,17 @@ class Command(BaseCommand):
         test.add_argument("--event", required=True, help="The event type of the sample payload.")
         test.add_argument("--owner", help="Refuse unless the configuration is this producer's.")
         test.add_argument("--json", action="store_true")
+
+        signing = sub.add_parser(
+            "signing", help="Standard Webhooks signing: show the secrets (masked), rotate, or turn it off."
+        )
+        signing.add_argument("id", type=int)
+        signing.add_argument("--owner", help="Refuse unless the configuration is this producer's.")
+        group = signing.add_mutually_exclusive_group()
+        group.add_argument("--rotate", action="store_true", help="A new secret; turns signing on the first time.")
+        group.add_argument("--disable", action="store_true", help="Stop signing and delete the secrets.")
+        signing.add_argument("--overlap-hours", type=float, default=24, help="How long old secrets keep signing.")
+        signing.add_argument("--reveal", action="store_true", help="Show the secrets in full.")
 
         for name, text in (
             ("show", "Show one configuration."),
@@ -171,6 +186,25 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"Test post queued as notification {notification.pk}; see `notifications show {notification.pk}`."
             )
+
+    def handle_signing(self, *, id, owner, rotate, disable, overlap_hours, reveal, **_):
+        configuration = self._get(id, owner)
+        if rotate:
+            try:
+                secret = signing_secret_rotate(configuration=configuration, overlap_seconds=overlap_hours * 3600)
+            except ValidationError as exc:
+                raise usage_error(validation_message(exc)) from None
+            self.stdout.write(f"New signing secret, shown once: {secret.secret}")
+        elif disable:
+            signing_disable(configuration=configuration)
+            self.stdout.write(f"Signing is off for configuration {configuration.pk}.")
+            return
+        secrets = configuration_selectors.signing_secret_list(configuration_id=configuration.pk)
+        if not secrets:
+            self.stdout.write("Not signed. Turn signing on with --rotate.")
+        for secret in secrets:
+            until = f" (signs until {secret.expires_at.isoformat(timespec='seconds')})" if secret.expires_at else ""
+            self.stdout.write(f"{secret.secret if reveal else mask_secret(secret.secret)}{until}")
 
     def handle_remove(self, *, id, owner, json, **_):
         configuration = self._get(id, owner)
