@@ -6,6 +6,7 @@ import base64
 import random
 import secrets
 import string
+import unicodedata
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
@@ -114,6 +115,8 @@ def _clean_configuration(
     name = (name or "").strip()
     if not name:
         errors["name"] = "Give the configuration a name."
+    elif any(unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Co", "Cn") for ch in name):
+        errors["name"] = "The name contains control or invisible characters; use letters, digits and punctuation."
     elif len(name) > 100:
         errors["name"] = "The name is longer than 100 characters."
     else:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+import unicodedata
 from urllib.parse import urlsplit
 
 from django.core.exceptions import ValidationError
@@ -26,6 +27,8 @@ def validate_target_url(url: str, *, production: bool) -> str:
         raise ValidationError(f"The URL is longer than {MAX_URL_LENGTH} characters.", code="max_length")
     if any(ch.isspace() for ch in url):
         raise ValidationError("The URL contains spaces; encode them as %20.", code="invalid")
+    if any(unicodedata.category(ch) in ("Cc", "Cf") for ch in url):
+        raise ValidationError("The URL contains control or invisible characters; type it again.", code="invalid")
     parts = urlsplit(url)
     if parts.scheme.lower() not in {"http", "https"}:
         raise ValidationError("The URL must start with http:// or https://.", code="scheme")

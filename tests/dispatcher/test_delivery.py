@@ -229,3 +229,25 @@ def test_a_flushed_redis_queue_is_recovered_by_the_beat_sweep(stack, httpserver,
     done = final(notification)
     assert done.status == NotificationStatus.DELIVERED
     assert len(requests_to(httpserver, "/hook")) == 1
+
+
+def test_retry_after_on_503_lengthens_the_delay_within_its_bound(stack, httpserver, producer, product):
+    httpserver.expect_ordered_request("/hook").respond_with_data("busy", status=503, headers={"Retry-After": "2"})
+    httpserver.expect_ordered_request("/hook").respond_with_data(
+        "slow down", status=429, headers={"Retry-After": "99999"}
+    )
+    httpserver.expect_ordered_request("/hook").respond_with_data("ok", status=200)
+    add_configuration(producer, httpserver.url_for("/hook"))
+
+    notification = simulate(producer, product)
+    retrying = wait_until(
+        lambda: Notification.objects.filter(pk=notification.pk, attempt_count=2).first(),
+        message="the second attempt",
+    )
+    second = retrying.attempts.get(number=2)
+    first = retrying.attempts.get(number=1)
+    # the schedule says 0.3 s; the receiver asked for 2 s
+    assert (second.started_at - first.started_at).total_seconds() >= 2
+    # the second asked for a day: it gets the sandbox's cap of 60 s, not more
+    wait_ahead = (retrying.next_attempt_at - second.started_at).total_seconds()
+    assert 30 < wait_ahead <= 61
