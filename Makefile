@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cksum < requirements.lock | cut -d' ' -f1)
 
-.PHONY: install run test lint migrate clean
+.PHONY: install run test lint migrate clean bench
 
 $(STAMP): requirements.lock
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "Python 3.11 is required (set PYTHON=/path/to/python3.11)")'
@@ -32,3 +32,7 @@ lint: install
 
 clean:
 	rm -rf $(VENV) data
+
+# The benchmark (not part of `make test`): needs DATABASE_URL (PostgreSQL) and REDIS_URL. docs/benchmarks.md.
+bench: install
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
