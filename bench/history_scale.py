@@ -40,14 +40,23 @@ def seed(user, notifications: int, attempts_per_notification: int = 3, configura
         cursor.execute("SELECT COALESCE(MAX(id), 0) FROM history_notification")
         first_notification = cursor.fetchone()[0] + 1
         with cursor.copy(
-            "COPY history_event (id, uuid, owner_id, event_type, occurred_at, transaction, buyer_email, facts, created_at)"
-            " FROM STDIN"
+            "COPY history_event (id, uuid, owner_id, event_type, occurred_at, transaction, buyer_email, facts,"
+            " created_at) FROM STDIN"
         ) as copy:
             for n in range(notifications):
                 moment = now - timedelta(seconds=span * (1 - n / notifications))
                 copy.write_row(
-                    (first_event + n, uuid.uuid4(), user.pk, EVENTS[n % len(EVENTS)], moment, f"HP{n:014d}",
-                     f"buyer{n}@example.com", "{}", moment)
+                    (
+                        first_event + n,
+                        uuid.uuid4(),
+                        user.pk,
+                        EVENTS[n % len(EVENTS)],
+                        moment,
+                        f"HP{n:014d}",
+                        f"buyer{n}@example.com",
+                        "{}",
+                        moment,
+                    )
                 )
         with cursor.copy(
             "COPY history_notification (id, event_id, configuration_id, owner_id, event_type, is_test, payload,"
@@ -59,9 +68,24 @@ def seed(user, notifications: int, attempts_per_notification: int = 3, configura
                 status = STATUSES[rng.randrange(len(STATUSES))]
                 code = 200 if status == "delivered" else rng.choice([500, 503, -1, 404])
                 copy.write_row(
-                    (first_notification + n, first_event + n, configs[n % len(configs)].pk, user.pk,
-                     EVENTS[n % len(EVENTS)], False, '{"id":"seeded"}', "application/json", status, "",
-                     attempts_per_notification, attempts_per_notification, code, moment, moment, moment)
+                    (
+                        first_notification + n,
+                        first_event + n,
+                        configs[n % len(configs)].pk,
+                        user.pk,
+                        EVENTS[n % len(EVENTS)],
+                        False,
+                        '{"id":"seeded"}',
+                        "application/json",
+                        status,
+                        "",
+                        attempts_per_notification,
+                        attempts_per_notification,
+                        code,
+                        moment,
+                        moment,
+                        moment,
+                    )
                 )
         with cursor.copy(
             "COPY history_attempt (notification_id, number, trigger, started_at, duration_ms, request_url,"
@@ -72,16 +96,34 @@ def seed(user, notifications: int, attempts_per_notification: int = 3, configura
                 moment = now - timedelta(seconds=span * (1 - n / notifications))
                 for number in range(1, attempts_per_notification + 1):
                     copy.write_row(
-                        (first_notification + n, number, "automatic", moment, 40, "https://example.com/h", "{}",
-                         "0" * 64, 200 if number == attempts_per_notification else 500, "{}", "ok", False,
-                         "" if number == attempts_per_notification else "http_status", "", "")
+                        (
+                            first_notification + n,
+                            number,
+                            "automatic",
+                            moment,
+                            40,
+                            "https://example.com/h",
+                            "{}",
+                            "0" * 64,
+                            200 if number == attempts_per_notification else 500,
+                            "{}",
+                            "ok",
+                            False,
+                            "" if number == attempts_per_notification else "http_status",
+                            "",
+                            "",
+                        )
                     )
         for table in ("history_event", "history_notification", "history_attempt"):
             cursor.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT MAX(id) FROM {table}))")
             cursor.execute(f"ANALYZE {table}")
     raw.commit()
-    return {"seconds": time.monotonic() - started, "notifications": notifications,
-            "attempts": notifications * attempts_per_notification, "middle_notification": first_notification + notifications // 2}
+    return {
+        "seconds": time.monotonic() - started,
+        "notifications": notifications,
+        "attempts": notifications * attempts_per_notification,
+        "middle_notification": first_notification + notifications // 2,
+    }
 
 
 def time_requests(client, url: str, repeat: int = 30) -> dict:

@@ -2,7 +2,7 @@
 
 import os
 
-from celery import Celery
+from celery import Celery, signals
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dispatcher.settings")
 
@@ -18,3 +18,24 @@ def _schedule_periodic_tasks(sender, **_kwargs):
     conf = dispatcher_settings()
     sender.add_periodic_task(conf.sweep_interval, sender.signature("dispatcher.sweep"), name="sweep due notifications")
     sender.add_periodic_task(3600.0, sender.signature("dispatcher.purge_history"), name="purge old history")
+
+
+@signals.worker_ready.connect
+def _start_heartbeat(sender=None, **_kwargs):
+    from dispatcher.metrics import start_heartbeat
+
+    start_heartbeat(getattr(sender, "hostname", None))
+
+
+@signals.task_success.connect
+def _count_success(sender=None, **_kwargs):
+    from dispatcher.metrics import record_task
+
+    record_task(task=sender.name, state="success")
+
+
+@signals.task_failure.connect
+def _count_failure(sender=None, **_kwargs):
+    from dispatcher.metrics import record_task
+
+    record_task(task=sender.name, state="failure")

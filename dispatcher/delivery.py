@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from configurations import selectors as configuration_selectors
 from configurations import services as configuration_services
-from dispatcher import retry, transport
+from dispatcher import metrics, retry, transport
 from dispatcher.conf import DispatcherSettings, dispatcher_settings
 from dispatcher.queue import DELIVERIES, RETRIES, bulk_resends_enqueue, deliveries_enqueue, lane_for
 from dispatcher.services import configuration_stop
@@ -113,6 +113,13 @@ def notification_deliver(*, notification_id: int, task_id: str = "", lane: str |
     if not _db_retrying(lambda: _save(notification, attempt, transition, decision.disable_reason, outcome, now)):
         log.warning("attempt_dropped_lease_lost", notification=notification.pk, attempt=number)
         return "lease-lost"
+    first_delivery = result.succeeded and notification.status != NotificationStatus.DELIVERED
+    metrics.record_attempt(
+        outcome="manual" if manual else decision.verdict.value,
+        status_code=result.status_code,
+        duration=result.duration_ms / 1000,
+        latency=(now - notification.created_at).total_seconds() if first_delivery else None,
+    )
     log.info(
         "attempt",
         notification=notification.pk,

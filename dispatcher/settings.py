@@ -208,6 +208,9 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
 }
 
+# Prometheus: /metrics is open unless METRICS_TOKEN is set (then: Authorization: Bearer <token>).
+METRICS_TOKEN = env_str("METRICS_TOKEN", "")
+
 # --- Logging ----------------------------------------------------------------------------------------------
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO").upper()
 LOG_FORMAT = env_str("LOG_FORMAT", "console").lower()
