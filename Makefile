@@ -2,15 +2,15 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed-$(shell cksum < requirements.lock | cut -d' ' -f1)
+STAMP := $(VENV)/.installed-$(shell cksum < requirements-dev.lock | cut -d' ' -f1)
 
-.PHONY: install run test lint migrate clean bench
+.PHONY: install run test lint migrate clean bench lock
 
-$(STAMP): requirements.lock
+$(STAMP): requirements-dev.lock
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "Python 3.11 is required (set PYTHON=/path/to/python3.11)")'
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -r requirements.lock
+	$(BIN)/python -m pip install --quiet -r requirements-dev.lock
 	@rm -f $(VENV)/.installed-*
 	@touch $(STAMP)
 
@@ -36,3 +36,10 @@ clean:
 # The benchmark (not part of `make test`): needs DATABASE_URL (PostgreSQL) and REDIS_URL. docs/benchmarks.md.
 bench: install
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
+
+# Re-pin the dependencies after changing pyproject.toml: requirements.lock (runtime, the Docker image) and
+# requirements-dev.lock (runtime + tests, what `make run` and `make test` install).
+lock: install
+	$(BIN)/python -m pip install --quiet uv
+	$(BIN)/uv pip compile pyproject.toml --python-version 3.11 -o requirements.lock
+	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.11 -o requirements-dev.lock

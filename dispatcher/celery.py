@@ -39,3 +39,17 @@ def _count_failure(sender=None, **_kwargs):
     from dispatcher.metrics import record_task
 
     record_task(task=sender.name, state="failure")
+
+
+@signals.worker_init.connect
+def _refuse_bad_settings(**_kwargs):
+    from dispatcher.checks import enforce_startup_checks
+
+    enforce_startup_checks()
+
+
+@signals.beat_init.connect
+def _refuse_bad_settings_in_beat(**_kwargs):
+    from dispatcher.checks import enforce_startup_checks
+
+    enforce_startup_checks()

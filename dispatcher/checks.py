@@ -48,3 +48,68 @@ def check_dispatcher_settings(app_configs=None, **kwargs):
     except ValueError as exc:
         error(f"DISPATCHER_ALLOWED_NETWORKS has a bad network: {exc}.", "Use CIDR, e.g. 10.1.0.0/16.", "E010")
     return errors
+
+
+@register(Tags.security, deploy=False)
+def check_production_settings(app_configs=None, **kwargs):
+    """Production mode does not start with sandbox secrets or debug settings; each error names its setting."""
+    if settings.DISPATCHER_MODE != "production":
+        return []
+    errors = []
+    key = settings.SECRET_KEY
+    if key == settings.SANDBOX_SECRET_KEY or len(key) < 32 or "change-me" in key.lower():
+        errors.append(
+            Error(
+                "SECRET_KEY is a default (the sandbox's or .env.example's) or shorter than 32 characters.",
+                hint="Set SECRET_KEY to a long random value, e.g. "
+                "python -c 'import secrets; print(secrets.token_urlsafe(50))'.",
+                id="dispatcher.E101",
+            )
+        )
+    if settings.DEBUG:
+        errors.append(
+            Error("DEBUG is on in production mode.", hint="Set DEBUG=false (or unset it).", id="dispatcher.E102")
+        )
+    if not settings.ALLOWED_HOSTS:
+        errors.append(
+            Error(
+                "ALLOWED_HOSTS is empty.",
+                hint="Set ALLOWED_HOSTS to the host names the web app answers, e.g. hooks.example.com.",
+                id="dispatcher.E103",
+            )
+        )
+    return errors
+
+
+@register(Tags.security, deploy=False, databases=["default"])
+def check_demo_password(app_configs=None, databases=None, **kwargs):
+    """Production mode does not start while the demo account still opens with demo / demo."""
+    if settings.DISPATCHER_MODE != "production" or not databases:
+        return []
+    from django.contrib.auth import get_user_model
+    from django.db import DatabaseError
+
+    try:
+        demo = get_user_model().objects.filter(username="demo").first()
+    except DatabaseError:
+        return []  # not migrated yet: `migrate` itself must be able to run
+    if demo is not None and demo.check_password("demo"):
+        return [
+            Error(
+                "The demo account still has the password 'demo'.",
+                hint="Change it (manage.py changepassword demo) or delete the account.",
+                id="dispatcher.E104",
+            )
+        ]
+    return []
+
+
+def enforce_startup_checks() -> None:
+    """Run the checks where Django does not on its own (gunicorn, Celery) and refuse to start on an error."""
+    from django.core import checks
+    from django.core.exceptions import ImproperlyConfigured
+
+    found = checks.run_checks(include_deployment_checks=False, databases=["default"])
+    errors = [e for e in found if e.level >= checks.ERROR]
+    if errors:
+        raise ImproperlyConfigured("\n".join(f"{e.id}: {e.msg} {e.hint or ''}".strip() for e in errors))

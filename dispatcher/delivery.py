@@ -23,7 +23,7 @@ from configurations import selectors as configuration_selectors
 from configurations import services as configuration_services
 from dispatcher import metrics, retry, transport
 from dispatcher.conf import DispatcherSettings, dispatcher_settings
-from dispatcher.queue import DELIVERIES, RETRIES, bulk_resends_enqueue, deliveries_enqueue, lane_for
+from dispatcher.queue import DELIVERIES, bulk_resends_enqueue, deliveries_enqueue, lane_for
 from dispatcher.services import configuration_stop
 from history import selectors as history_selectors
 from history import services as history_services
@@ -55,11 +55,12 @@ def notification_deliver(*, notification_id: int, task_id: str = "", lane: str |
         history_services.notification_cancel(notification_id=notification.pk, reason=reason)
         log.info("cancelled", notification=notification.pk, reason=reason)
         return "cancelled"
-    if lane == DELIVERIES and configuration.failing_since is not None:
-        # The receiver is failing: leave this lane's workers to the healthy ones.
+    target = lane_for(failing=configuration.failing_since is not None, owner_id=notification.owner_id)
+    if lane == DELIVERIES and target != DELIVERIES:
+        # The receiver is failing (or its tenant has a queue of its own): leave this lane to the healthy ones.
         history_services.notification_release(notification_id=notification.pk, lock_token=notification.lock_token)
         history_services.notifications_mark_enqueued(notification_ids=[notification.pk], at=timezone.now())
-        deliveries_enqueue([notification.pk], lane=RETRIES)
+        deliveries_enqueue([notification.pk], lane=target)
         return "rerouted"
 
     number = notification.attempt_count + 1
@@ -133,7 +134,8 @@ def notification_deliver(*, notification_id: int, task_id: str = "", lane: str |
     )
     if transition is not None and transition.next_attempt_at is not None and decision.delay <= conf.countdown_max:
         # Short delays ride a Celery countdown for punctuality; the sweep stays the safety net.
-        if deliveries_enqueue([notification.pk], countdown=decision.delay, lane=RETRIES):
+        retry_lane = lane_for(failing=True, retry=True, owner_id=notification.owner_id)
+        if deliveries_enqueue([notification.pk], countdown=decision.delay, lane=retry_lane):
             history_services.notifications_mark_enqueued(
                 notification_ids=[notification.pk], at=transition.next_attempt_at
             )
@@ -241,8 +243,10 @@ def notifications_sweep(*, now: datetime | None = None) -> int:
     sent = 0
     if due:
         history_services.notifications_mark_enqueued(notification_ids=[d.id for d in due], at=now)
-        for lane in (DELIVERIES, RETRIES):
-            ids = [d.id for d in due if lane_for(failing=d.failing, retry=d.retry) == lane]
+        lanes: dict[str, list[int]] = {}
+        for d in due:
+            lanes.setdefault(lane_for(failing=d.failing, retry=d.retry, owner_id=d.owner_id), []).append(d.id)
+        for lane, ids in lanes.items():
             sent += deliveries_enqueue(ids, lane=lane)
         log.info("swept", due=len(due), enqueued=sent)
     jobs = history_selectors.bulk_resends_stalled(now=now, grace_seconds=conf.stuck_grace)
@@ -278,7 +282,9 @@ def bulk_resend_run(*, job_id: int, batch_size: int = 500) -> int:
             history_services.bulk_resend_advance(
                 job_id=job.pk, last_notification_id=ids[-1], requested=len(fresh), now=now
             )
-        deliveries_enqueue(fresh, lane=lane_for(failing=job.configuration.failing_since is not None))
+        deliveries_enqueue(
+            fresh, lane=lane_for(failing=job.configuration.failing_since is not None, owner_id=job.owner_id)
+        )
         requested += len(fresh)
         cursor = ids[-1]
     history_services.bulk_resend_finish(job_id=job.pk, now=timezone.now())

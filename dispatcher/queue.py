@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable
 
 import structlog
+from django.conf import settings
 
 from dispatcher.celery import app as celery_app
 
@@ -18,9 +20,33 @@ DELIVERIES = "deliveries"
 RETRIES = "retries"
 
 
-def lane_for(*, failing: bool, retry: bool = False) -> str:
-    """Retries, and anything for a configuration that is failing, go to the retries lane."""
+def lane_for(*, failing: bool, retry: bool = False, owner_id: int | None = None) -> str:
+    """A tenant with its own queue gets it for everything; otherwise retries, and anything for a
+    configuration that is failing, go to the retries lane."""
+    if owner_id is not None:
+        tenant_queue = tenant_queues().get(owner_id)
+        if tenant_queue:
+            return tenant_queue
     return RETRIES if failing or retry else DELIVERIES
+
+
+_tenants: tuple[float, dict[str, str], dict[int, str]] = (0.0, {}, {})
+
+
+def tenant_queues() -> dict[int, str]:
+    """Owner id -> queue, from DISPATCHER_TENANT_QUEUES (usernames), looked up at most once a minute."""
+    global _tenants
+    configured = settings.DISPATCHER_TENANT_QUEUES
+    if not configured:
+        return {}
+    loaded_at, loaded_for, mapping = _tenants
+    if loaded_for != configured or time.monotonic() - loaded_at > 60:
+        from django.contrib.auth import get_user_model
+
+        users = get_user_model().objects.filter(username__in=list(configured)).values_list("pk", "username")
+        mapping = {pk: configured[username] for pk, username in users}
+        _tenants = (time.monotonic(), dict(configured), mapping)
+    return mapping
 
 
 def deliveries_enqueue(

@@ -18,7 +18,7 @@ from configurations.events import SUBSCRIPTION_EVENTS, EventType
 from configurations.models import Configuration, Product
 from dispatcher.catalogue import PayloadContext, payload_build, payload_serialize
 from dispatcher.facts import epoch_ms, sale_facts, test_product
-from dispatcher.queue import DELIVERIES, RETRIES, bulk_resends_enqueue, deliveries_enqueue, lane_for
+from dispatcher.queue import bulk_resends_enqueue, deliveries_enqueue, lane_for
 from history import selectors as history_selectors
 from history import services as history_services
 from history.choices import NotificationStatus
@@ -89,16 +89,17 @@ def event_record(
             now=timezone.now(),
         )
         failing = {c.pk for c in configurations if c.failing_since is not None}
-        healthy_ids = [n.pk for n in notifications if n.configuration_id not in failing]
-        failing_ids = [n.pk for n in notifications if n.configuration_id in failing]
-        if notifications:
-            transaction.on_commit(lambda: _enqueue_lanes(healthy_ids, failing_ids))
+        lanes: dict[str, list[int]] = {}
+        for n in notifications:
+            lanes.setdefault(lane_for(failing=n.configuration_id in failing, owner_id=owner.pk), []).append(n.pk)
+        if lanes:
+            transaction.on_commit(lambda: _enqueue_lanes(lanes))
     return RecordedEvent(event=event, notifications=notifications)
 
 
-def _enqueue_lanes(healthy_ids: list[int], failing_ids: list[int]) -> None:
-    deliveries_enqueue(healthy_ids, lane=DELIVERIES)
-    deliveries_enqueue(failing_ids, lane=RETRIES)
+def _enqueue_lanes(lanes: dict[str, list[int]]) -> None:
+    for lane, ids in lanes.items():
+        deliveries_enqueue(ids, lane=lane)
 
 
 def _product_for(*, owner: AbstractBaseUser, event_type: str, product: Product | None) -> Product:
@@ -153,7 +154,9 @@ def notification_resend(*, owner: AbstractBaseUser, notification_id: int) -> Not
     with transaction.atomic():
         fresh = history_services.notifications_request_resend(notification_ids=[notification.pk], now=timezone.now())
         if fresh:
-            lane = lane_for(failing=notification.configuration.failing_since is not None)
+            lane = lane_for(
+                failing=notification.configuration.failing_since is not None, owner_id=notification.owner_id
+            )
             transaction.on_commit(lambda: deliveries_enqueue(fresh, lane=lane))
     notification.refresh_from_db()
     return notification
@@ -200,7 +203,7 @@ def configuration_test_post(*, owner: AbstractBaseUser, configuration: Configura
             now=timezone.now(),
             is_test=True,
         )
-        lane = lane_for(failing=configuration.failing_since is not None)
+        lane = lane_for(failing=configuration.failing_since is not None, owner_id=owner.pk)
         transaction.on_commit(lambda: deliveries_enqueue([notification.pk], lane=lane))
     return notification
 

@@ -49,9 +49,24 @@ def env_list(name: str, default: list[str]) -> list[str]:
 DISPATCHER_MODE = env_str("DISPATCHER_MODE", "sandbox").lower()
 SANDBOX = DISPATCHER_MODE == "sandbox"
 
-SECRET_KEY = env_str("SECRET_KEY", "sandbox-insecure-key-do-not-use-in-production")
+SANDBOX_SECRET_KEY = "sandbox-insecure-key-do-not-use-in-production"
+SECRET_KEY = env_str("SECRET_KEY", SANDBOX_SECRET_KEY)
 DEBUG = env_bool("DEBUG", SANDBOX)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"] if SANDBOX else [])
+
+# --- Security (production mode refuses to start without these right: dispatcher/checks.py) ---------------
+SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", not SANDBOX)
+CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", not SANDBOX)
+SESSION_COOKIE_SAMESITE = "Lax"
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)  # usually the proxy in front redirects
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if SANDBOX else 3600)
+if env_bool("BEHIND_TLS_PROXY", not SANDBOX):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
 
 # --- Apps -------------------------------------------------------------------------------------------------
 INSTALLED_APPS = [
@@ -76,6 +91,10 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
+
+if not SANDBOX:
+    # Production serves the files collected by `collectstatic` itself (gunicorn has no static handler).
+    MIDDLEWARE.insert(1, "whitenoise.middleware.WhiteNoiseMiddleware")
 
 ROOT_URLCONF = "dispatcher.urls"
 WSGI_APPLICATION = "dispatcher.wsgi.application"
@@ -149,7 +168,11 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "inte
 # Three lanes (docs/architecture.md): first attempts to healthy configurations; retries and everything for
 # configurations that are failing, so a dead or hanging receiver only ever holds up the workers of that
 # lane; and the engine's own periodic work. A worker started without -Q consumes all three.
-CELERY_TASK_QUEUES = (Queue("deliveries"), Queue("retries"), Queue("maintenance"))
+# A noisy tenant can get its own queue (docs/deployment.md): "username=queue,username=queue".
+DISPATCHER_TENANT_QUEUES = dict(item.split("=", 1) for item in env_list("DISPATCHER_TENANT_QUEUES", []) if "=" in item)
+CELERY_TASK_QUEUES = tuple(
+    Queue(name) for name in dict.fromkeys(["deliveries", "retries", "maintenance", *DISPATCHER_TENANT_QUEUES.values()])
+)
 CELERY_TASK_ROUTES = {
     "dispatcher.deliver": {"queue": "deliveries"},
     "dispatcher.sweep": {"queue": "maintenance"},
@@ -201,7 +224,17 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = Path(env_str("STATIC_ROOT", str(BASE_DIR / "staticfiles")))
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # In production the files collected by `collectstatic` are served by whitenoise, compressed and cached
+    # forever under hashed names; the sandbox serves them from the apps as Django does in DEBUG.
+    "staticfiles": {
+        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        if not SANDBOX
+        else "django.contrib.staticfiles.storage.StaticFilesStorage"
+    },
+}
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],

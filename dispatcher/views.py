@@ -45,6 +45,18 @@ def health(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"status": "ok" if healthy else "error", "checks": checks}, status=200 if healthy else 503)
 
 
+@never_cache
+@require_GET
+def live(request: HttpRequest) -> JsonResponse:
+    """The web process answers and reaches its database: the container health check of the web service."""
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+    except Exception as exc:  # noqa: BLE001
+        return JsonResponse({"status": "error", "database": type(exc).__name__}, status=503)
+    return JsonResponse({"status": "ok"})
+
+
 _registry = CollectorRegistry(auto_describe=False)
 _registry.register(metrics.DispatcherCollector())
 

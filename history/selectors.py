@@ -32,6 +32,7 @@ class Due:
     id: int
     retry: bool  # an attempt was made already
     failing: bool  # its configuration is failing
+    owner_id: int
 
 
 def notifications_due(*, now: datetime, grace_seconds: float, limit: int) -> list[Due]:
@@ -44,7 +45,7 @@ def notifications_due(*, now: datetime, grace_seconds: float, limit: int) -> lis
     stale = now - timedelta(seconds=grace_seconds)
     waiting = Q(enqueued_at__isnull=True) | Q(enqueued_at__lte=stale)
     unclaimed = Q(locked_until__isnull=True) | Q(locked_until__lt=now)
-    fields = ("id", "attempt_count", "configuration__failing_since")
+    fields = ("id", "attempt_count", "configuration__failing_since", "owner_id")
     due = list(
         Notification.objects.filter(waiting, unclaimed, status__in=OPEN_STATUSES, next_attempt_at__lte=now)
         .order_by("next_attempt_at")
@@ -57,7 +58,10 @@ def notifications_due(*, now: datetime, grace_seconds: float, limit: int) -> lis
         .values_list(*fields)[: max(0, limit - len(due))]
     )
     due += [row for row in resends if row[0] not in seen]
-    return [Due(id=pk, retry=attempts > 0, failing=failing_since is not None) for pk, attempts, failing_since in due]
+    return [
+        Due(id=pk, retry=attempts > 0, failing=failing_since is not None, owner_id=owner_id)
+        for pk, attempts, failing_since, owner_id in due
+    ]
 
 
 def bulk_resends_stalled(*, now: datetime, grace_seconds: float) -> list[int]:

@@ -119,3 +119,30 @@ def test_a_hanging_receiver_does_not_hold_up_the_healthy_ones(stack, httpserver,
     assert hanging_attempts_started < events / 2, "the hanging receiver took the healthy lane's workers"
     assert rerouted > 0, "queued hanging notifications moved to the retries lane without an attempt"
     assert Configuration.objects.get(pk=stuck.pk).failing_since is not None
+
+
+def test_a_tenant_with_its_own_queue_gets_everything_there(stack, httpserver, producer, product):
+    import redis
+    from django.conf import settings
+    from django.test import override_settings
+
+    from dispatcher.queue import DELIVERIES, RETRIES, lane_for
+
+    httpserver.expect_request("/hook").respond_with_data("ok", status=200)
+    configuration_create(owner=producer, name="r", events=["PURCHASE_APPROVED"], url=httpserver.url_for("/hook"))
+    queue = f"tenant_{producer.pk}"
+    broker = redis.Redis.from_url(settings.REDIS_URL)
+    with override_settings(DISPATCHER_TENANT_QUEUES={producer.username: queue}):
+        assert lane_for(failing=False, owner_id=producer.pk) == queue
+        assert lane_for(failing=True, retry=True, owner_id=producer.pk) == queue
+        assert lane_for(failing=False, owner_id=producer.pk + 1000) == DELIVERIES
+        assert lane_for(failing=True, owner_id=producer.pk + 1000) == RETRIES
+        notification = simulate(producer, product)
+        assert broker.llen(queue) == 1, "the message went to the tenant's queue"
+        assert broker.llen("deliveries") == 0
+    tenant_worker = stack.new_worker("tenant", queues=queue, concurrency=2)
+    stack.start_worker(tenant_worker)
+    try:
+        assert final(notification).status == NotificationStatus.DELIVERED
+    finally:
+        tenant_worker.stop()

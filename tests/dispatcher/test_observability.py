@@ -94,3 +94,8 @@ def test_metrics_can_require_a_token(client):
         assert client.get("/metrics").status_code == 401
         assert client.get("/metrics", HTTP_AUTHORIZATION="Bearer wrong").status_code == 401
         assert client.get("/metrics", HTTP_AUTHORIZATION="Bearer s3cret-metrics-token").status_code == 200
+
+
+def test_live_only_needs_the_process_and_its_database(other_redis, client):
+    other_redis.stop()
+    assert client.get("/health/live").json() == {"status": "ok"}

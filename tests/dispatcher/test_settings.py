@@ -55,3 +55,14 @@ def test_a_long_data_dir_gets_a_short_socket_path(tmp_path):
     deep = tmp_path / ("d" * 120)
     assert len(str(default_socket_path(deep))) <= 100
     assert default_socket_path(tmp_path) == tmp_path / "redis.sock"
+
+
+def test_env_example_documents_every_setting_read_from_the_environment():
+    import re
+
+    settings_source = (ROOT / "dispatcher" / "settings.py").read_text()
+    read = set(re.findall(r'env_(?:str|bool|int|float|list)\("([A-Z_]+)"', settings_source))
+    read |= {"DATABASE_URL", "REDIS_URL", "DISPATCHER_DATA_DIR", "DISPATCHER_CA_BUNDLE"}
+    example = (ROOT / ".env.example").read_text()
+    missing = sorted(name for name in read if not re.search(rf"^#? ?{name}=", example, re.MULTILINE))
+    assert missing == []
