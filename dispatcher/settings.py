@@ -49,7 +49,9 @@ DISPATCHER_MODE = env_str("DISPATCHER_MODE", "sandbox").lower()
 SANDBOX = DISPATCHER_MODE == "sandbox"
 
 SECRET_KEY = env_str("SECRET_KEY", "sandbox-insecure-key-do-not-use-in-production")
-DEBUG = env_bool("DEBUG", SANDBOX)
+# Off by default, in the sandbox too: pages must never show a traceback (styled 404/500 instead). The
+# sandbox serves static files with ``runserver --insecure``, as Django does in DEBUG.
+DEBUG = env_bool("DEBUG", False)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"] if SANDBOX else [])
 
 # --- Apps -------------------------------------------------------------------------------------------------
@@ -89,6 +91,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "dispatcher.dashboard.context.dashboard",
             ],
         },
     },
@@ -183,7 +186,9 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-LOGIN_URL = "/admin/login/"
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "overview"
+LOGOUT_REDIRECT_URL = "login"
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = env_str("TIME_ZONE", "UTC")
@@ -192,6 +197,7 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
+STATICFILES_DIRS = [BASE_DIR / "static"]
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],

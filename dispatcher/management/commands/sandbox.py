@@ -38,7 +38,9 @@ class Command(BaseCommand):
             )
             env["REDIS_URL"] = f"unix://{socket_path}"
         schedule = shlex.quote(str(settings.DATA_DIR / "celerybeat-schedule"))
-        manager.add_process("web", f"{python} {manage} runserver {shlex.quote(addrport)} --noreload", env=env)
+        manager.add_process(
+            "web", f"{python} {manage} runserver {shlex.quote(addrport)} --noreload --insecure", env=env
+        )
         manager.add_process(
             "worker",
             f"{python} -m celery -A dispatcher worker --pool threads --concurrency {int(concurrency)} "
