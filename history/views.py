@@ -71,7 +71,7 @@ _PAGES = {
 def _history(request, page_name: str):
     spec = _PAGES[page_name]
     owner_id = request.user.pk
-    configurations = list(configuration_selectors.configuration_list(owner_id=owner_id).only("id", "name"))
+    configurations = list(configuration_selectors.configuration_list(owner_id=owner_id))
     form = HistoryFilterForm(request.GET or None, configurations=configurations)
     cursor = request.GET.get("cursor") or None
     items, next_cursor, error = [], None, None

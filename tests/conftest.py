@@ -19,10 +19,11 @@ from urllib.parse import quote
 
 import pytest
 from django.conf import settings
+from django.test import Client
 from pytest_httpserver import HTTPServer
 
 from configurations import services as configuration_services
-from tests.factories import ProductFactory, UserFactory
+from tests.factories import ConfigurationFactory, ProductFactory, UserFactory
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -68,6 +69,40 @@ def producer(db):
 @pytest.fixture
 def product(producer):
     return ProductFactory(owner=producer)
+
+
+# --- Pages ------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def client_for(db):
+    """A logged-in browser (Django's test client) for a user."""
+
+    def make(user) -> Client:
+        client = Client()
+        client.force_login(user)
+        return client
+
+    return make
+
+
+@pytest.fixture
+def web(client_for, producer):
+    """The producer's logged-in browser."""
+    return client_for(producer)
+
+
+@pytest.fixture
+def stranger(db):
+    """Another producer."""
+    user = UserFactory()
+    configuration_services.account_get_or_create(user=user)
+    return user
+
+
+@pytest.fixture
+def configuration(producer):
+    return ConfigurationFactory(owner=producer, name="Receiver", events=["PURCHASE_APPROVED", "PURCHASE_REFUNDED"])
 
 
 # --- The real stack ---------------------------------------------------------------------------------------
