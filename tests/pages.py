@@ -36,6 +36,8 @@ def add_attempt(
     now = timezone.now()
     if manual:
         Notification.objects.filter(pk=notification.pk).update(resend_requested_at=now)
+    else:  # the scheduled retry has come
+        Notification.objects.filter(pk=notification.pk, next_attempt_at__gt=now).update(next_attempt_at=now)
     claimed = history_services.notification_claim(notification_id=notification.pk, now=now, lease_seconds=60)
     assert claimed is not None
     ok = 200 <= status < 300
