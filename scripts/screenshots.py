@@ -25,15 +25,6 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "docs" / "screenshots"
-CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 MAX_PNG_BYTES = 900 * 1024
 
 
@@ -202,6 +193,8 @@ def seed_history(base_hook: str) -> dict[str, int]:
 
 def shoot(base: str, ids: dict[str, int]) -> None:
     from playwright.sync_api import sync_playwright
+
+    from dispatcher.dashboard.browser import CHROMIUM, CHROMIUM_ARGS
 
     OUT.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as p:

@@ -59,11 +59,16 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-@pytest.fixture
-def producer(db):
+def new_producer():
+    """A user with its webhook account (hottok), as a producer has."""
     user = UserFactory()
     configuration_services.account_get_or_create(user=user)
     return user
+
+
+@pytest.fixture
+def producer(db):
+    return new_producer()
 
 
 @pytest.fixture
@@ -95,9 +100,7 @@ def web(client_for, producer):
 @pytest.fixture
 def stranger(db):
     """Another producer."""
-    user = UserFactory()
-    configuration_services.account_get_or_create(user=user)
-    return user
+    return new_producer()
 
 
 @pytest.fixture
