@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from django import forms
+from django.conf import settings
+from django.core.exceptions import ValidationError
 
 from configurations.events import EVENT_GROUPS, EventType
 from configurations.models import Configuration, Product
+from configurations.validators import validate_target_url
 
 
 class ConfigurationForm(forms.Form):
@@ -56,6 +59,13 @@ class ConfigurationForm(forms.Form):
         self.owner = owner
         self.instance = instance
         self.fields["product"].queryset = Product.objects.filter(owner=owner).order_by("name", "id")
+
+    def clean_url(self):
+        # The service checks it again on save; checking here too shows every error of the form at once.
+        try:
+            return validate_target_url(self.cleaned_data["url"], production=settings.DISPATCHER_MODE == "production")
+        except ValidationError as exc:
+            raise ValidationError(exc.messages[0]) from None
 
     def clean(self):
         data = super().clean()

@@ -1,4 +1,4 @@
-"""Template helpers of the dashboard: status colours, masked secrets, pretty JSON."""
+"""Template helpers of the dashboard: status colours and pretty JSON."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ import json
 from django import template
 from django.utils.html import format_html
 
-from dispatcher.logging import mask_secret
 from history.choices import NO_STATUS, NotificationStatus
 
 register = template.Library()
@@ -36,11 +35,6 @@ _STATUS_TONES = {
 
 
 @register.filter
-def tone(code) -> str:
-    return code_tone(code)
-
-
-@register.filter
 def status_tone(status: str) -> str:
     return _STATUS_TONES.get(status, "neutral")
 
@@ -55,11 +49,6 @@ def code_chip(code: int | None, label: str = ""):
 
 
 @register.filter
-def masked(value) -> str:
-    return mask_secret(value)
-
-
-@register.filter
 def pretty_json(value) -> str:
     """Indented JSON of a dict, or of a JSON text; anything else as it is."""
     if isinstance(value, str):
@@ -71,5 +60,7 @@ def pretty_json(value) -> str:
 
 
 @register.filter
-def get_item(mapping, key):
-    return mapping.get(key) if mapping else None
+def param_parts(name: str) -> tuple[str, str]:
+    """``data.buyer.email`` -> (``data.buyer.``, ``email``): the documentation shows the leaf first."""
+    parent, dot, leaf = name.rpartition(".")
+    return (parent + dot, leaf)

@@ -97,7 +97,13 @@
       group.querySelectorAll("input[type=checkbox]").forEach(function (box) { box.checked = all.checked; });
     }
   });
-  document.addEventListener("DOMContentLoaded", syncScope);
+  document.addEventListener("DOMContentLoaded", function () {
+    syncScope();
+    /* On a phone the History filters start folded, unless some are in use. */
+    if (window.matchMedia("(max-width: 760px)").matches) {
+      document.querySelectorAll("details[data-collapse-on-phone='']").forEach(function (box) { box.open = false; });
+    }
+  });
 
   /* Live regions: before htmx redraws one, remember what each item said; afterwards, announce what changed. */
   var before = null;

@@ -101,6 +101,11 @@ def test_a_bad_url_is_refused_with_a_message_that_says_what_is_wrong(web, produc
     assert not Configuration.objects.filter(owner=producer).exists()
 
 
+def test_every_error_of_the_form_shows_at_once(web):
+    page = web.post(reverse("configurations:create"), form_data(events=[], url="ftp://x.example/")).content.decode()
+    assert "Choose at least one event." in page and "must start with http:// or https://" in page
+
+
 def test_no_event_and_duplicate_name_are_form_errors(web, producer):
     ConfigurationFactory(owner=producer, name="Taken")
     page = web.post(reverse("configurations:create"), form_data(events=[])).content.decode()

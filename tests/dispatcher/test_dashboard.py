@@ -111,8 +111,16 @@ def test_overview_queries_are_bounded(web, producer, product, django_assert_max_
 @pytest.mark.parametrize("event_type", EventType.values)
 def test_documentation_of_every_event_comes_from_the_catalogue(web, producer, event_type):
     page = web.get(reverse("documentation_event", args=[event_type])).content.decode()
-    for row in CATALOGUE[event_type].rows():
-        assert f">{row.name}</td>" in page
+    rows = CATALOGUE[event_type].rows()
+    assert page.count('class="param"') == len(rows)
+    for row in rows:
+        parent, _, leaf = row.name.rpartition(".")
+        shown = (
+            f'<span class="parent">{parent}.</span><wbr><strong>{leaf}</strong>'
+            if parent
+            else f"<strong>{leaf}</strong>"
+        )
+        assert shown in page, row.name
     assert CATALOGUE[event_type].summary.replace("'", "&#x27;") in page
     example = page[page.index('id="example-json"') :]
     example = example[example.index(">") + 1 : example.index("</pre>")]
@@ -123,7 +131,7 @@ def test_documentation_of_every_event_comes_from_the_catalogue(web, producer, ev
 
 def test_documentation_marks_what_affiliates_receive(web):
     page = web.get(reverse("documentation_event", args=["UPDATE_SUBSCRIPTION_CHARGE_DATE"])).content.decode()
-    hottok_row = page[page.index(">hottok</td>") :][:300]
+    hottok_row = page[page.index("<strong>hottok</strong>") :][:300]
     assert ">no</span>" in hottok_row
 
 
