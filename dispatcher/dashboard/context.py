@@ -7,6 +7,7 @@ _SECTIONS = {
     "overview": "overview",
     "configurations": "configurations",
     "documentation": "documentation",
+    "documentation_event": "documentation",
     "history": "history",
 }
 

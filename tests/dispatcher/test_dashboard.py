@@ -129,6 +129,13 @@ def test_documentation_of_every_event_comes_from_the_catalogue(web, producer, ev
     assert Account.objects.get(user=producer).hottok not in page
 
 
+def test_the_navigation_marks_the_current_section(web):
+    page = web.get(reverse("documentation_event", args=["SWITCH_PLAN"])).content.decode()
+    assert re.search(r'href="/documentation/" aria-current="page"', page)
+    page = web.get(reverse("configurations:create")).content.decode()
+    assert re.search(r'href="/configurations/" aria-current="page"', page)
+
+
 def test_documentation_marks_what_affiliates_receive(web):
     page = web.get(reverse("documentation_event", args=["UPDATE_SUBSCRIPTION_CHARGE_DATE"])).content.decode()
     hottok_row = page[page.index("<strong>hottok</strong>") :][:300]
