@@ -252,7 +252,11 @@ def bulk_resend_new(request):
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
-            messages.success(request, f"Bulk resend started: {job.total} notification{'s' if job.total != 1 else ''}.")
+            if job.total:
+                plural = "s" if job.total != 1 else ""
+                messages.success(request, f"Bulk resend started: {job.total} notification{plural} to resend.")
+            else:
+                messages.info(request, "No notification matched that window and those statuses: nothing to resend.")
             return redirect("history:bulk_detail", pk=job.pk)
     jobs = history_selectors.bulk_resend_list(owner_id=request.user.pk, configuration_id=configuration.pk, limit=5)
     context = {"form": form, "configuration": configuration, "jobs": jobs}
