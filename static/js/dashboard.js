@@ -105,6 +105,16 @@
     }
   });
 
+  /* A live part whose session expired was sent to the login page: go there instead of drawing it inside. */
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var xhr = event.detail.xhr;
+    var login = document.body.getAttribute("data-login-url");
+    if (xhr && login && xhr.responseURL && new URL(xhr.responseURL).pathname === login) {
+      event.detail.shouldSwap = false;
+      window.location.href = xhr.responseURL;
+    }
+  });
+
   /* Live regions: before htmx redraws one, remember what each item said; afterwards, announce what changed. */
   var before = null;
   document.addEventListener("htmx:beforeSwap", function (event) {

@@ -178,3 +178,10 @@ def test_phone_width_keeps_every_page_usable(page, live_server, seller):
         page.goto(live_server.url + path)
         width = page.evaluate("document.documentElement.scrollWidth")
         assert width <= 390, f"{path} scrolls sideways at phone width ({width}px)"
+
+
+def test_a_live_page_whose_session_ends_goes_to_the_login_page(page, live_server, seller):
+    log_in(page, live_server.url, "seller")  # History's first page polls
+    page.context.clear_cookies()
+    expect(page).to_have_url(re.compile(r"/login/\?next="))
+    expect(page.get_by_role("heading", name="Log in")).to_be_visible()
