@@ -44,7 +44,7 @@ class HistoryFilterForm(forms.Form):
         return data
 
     def filters(self, **fixed) -> NotificationFilters:
-        """The selector's filters from the valid fields; ``fixed`` ones (e.g. a page's statuses) win."""
+        """The selector's filters from the form (none when unbound); ``fixed`` ones (a page's statuses) win."""
         data = self.cleaned_data if self.is_valid() else {}
         since, until = data.get("since"), data.get("until")
         kind = data.get("kind")

@@ -81,7 +81,7 @@ def _history(request, page_name: str):
         try:
             page = history_selectors.notification_search(
                 owner_id=owner_id,
-                filters=form.filters(statuses=spec["statuses"]) if form.is_bound else _fixed(spec),
+                filters=form.filters(statuses=spec["statuses"]),
                 cursor=cursor,
                 limit=PAGE_SIZE,
             )
@@ -116,10 +116,6 @@ def _history(request, page_name: str):
     }
     template = "history/_table.html" if is_htmx(request) else "history/list.html"
     return render(request, template, context)
-
-
-def _fixed(spec) -> history_selectors.NotificationFilters:
-    return history_selectors.NotificationFilters(statuses=spec["statuses"])
 
 
 @login_required
