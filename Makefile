@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cksum < requirements-dev.lock | cut -d' ' -f1)
 
-.PHONY: install run test lint migrate clean bench lock
+.PHONY: install run test lint migrate clean bench lock screenshots
 
 $(STAMP): requirements-dev.lock
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "Python 3.11 is required (set PYTHON=/path/to/python3.11)")'
@@ -26,6 +26,10 @@ run: migrate
 
 test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# PNGs of every page with demo data, in docs/screenshots/ (needs /usr/bin/chromium; a private temporary sandbox).
+screenshots: install
+	$(BIN)/python scripts/screenshots.py
 
 lint: install
 	$(BIN)/ruff check .

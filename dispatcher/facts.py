@@ -206,3 +206,22 @@ def test_product(*, owner) -> Product:
         is_subscription=True,
         support_email="suporte@example.com",
     )
+
+
+TEST_BUYER_EMAIL = "teste@example.com"
+
+
+def test_sale_facts(
+    *, owner, producer: Account, event_type: str, occurred_at: datetime, rng: random.Random | None = None
+) -> dict[str, Any]:
+    """Facts of a test sale, like Hotmart's "send test" button: the test product and a test buyer."""
+    facts = sale_facts(
+        event_type=event_type,
+        product=test_product(owner=owner),
+        producer=producer,
+        occurred_at=occurred_at,
+        buyer_email=TEST_BUYER_EMAIL,
+        rng=rng,
+    )
+    facts["buyer"].update(name="Comprador Teste", first_name="Comprador", last_name="Teste")
+    return facts

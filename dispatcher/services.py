@@ -17,7 +17,7 @@ from configurations import services as configuration_services
 from configurations.events import SUBSCRIPTION_EVENTS, EventType
 from configurations.models import Configuration, Product
 from dispatcher.catalogue import PayloadContext, payload_build, payload_serialize
-from dispatcher.facts import epoch_ms, sale_facts, test_product
+from dispatcher.facts import epoch_ms, sale_facts, test_sale_facts
 from dispatcher.queue import bulk_resends_enqueue, deliveries_enqueue, lane_for
 from history import selectors as history_selectors
 from history import services as history_services
@@ -175,15 +175,7 @@ def configuration_test_post(*, owner: AbstractBaseUser, configuration: Configura
         raise ValidationError({"configuration": "No such configuration."})
     account, _ = configuration_services.account_get_or_create(user=owner)
     occurred_at = timezone.now()
-    product = test_product(owner=owner)
-    facts = sale_facts(
-        event_type=event_type,
-        product=product,
-        producer=account,
-        occurred_at=occurred_at,
-        buyer_email="teste@example.com",
-    )
-    facts["buyer"].update(name="Comprador Teste", first_name="Comprador", last_name="Teste")
+    facts = test_sale_facts(owner=owner, producer=account, event_type=event_type, occurred_at=occurred_at)
     with transaction.atomic():
         event = history_services.event_create(
             owner_id=owner.pk,

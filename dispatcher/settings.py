@@ -51,7 +51,9 @@ SANDBOX = DISPATCHER_MODE == "sandbox"
 
 SANDBOX_SECRET_KEY = "sandbox-insecure-key-do-not-use-in-production"
 SECRET_KEY = env_str("SECRET_KEY", SANDBOX_SECRET_KEY)
-DEBUG = env_bool("DEBUG", SANDBOX)
+# Off by default, in the sandbox too: pages must never show a traceback (styled 404/500 instead). The
+# sandbox serves static files with ``runserver --insecure``, as Django does in DEBUG.
+DEBUG = env_bool("DEBUG", False)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"] if SANDBOX else [])
 
 # --- Security (production mode refuses to start without these right: dispatcher/checks.py) ---------------
@@ -109,6 +111,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "dispatcher.dashboard.context.dashboard",
             ],
         },
     },
@@ -216,7 +219,9 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-LOGIN_URL = "/admin/login/"
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "overview"
+LOGOUT_REDIRECT_URL = "login"
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = env_str("TIME_ZONE", "UTC")
@@ -225,6 +230,7 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = Path(env_str("STATIC_ROOT", str(BASE_DIR / "staticfiles")))
+STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     # In production the files collected by `collectstatic` are served by whitenoise, compressed and cached

@@ -1,11 +1,18 @@
 from django.contrib import admin
-from django.urls import path
-from django.views.generic import TemplateView
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
 
 from dispatcher import views
+from dispatcher.dashboard import views as dashboard_views
 
 urlpatterns = [
-    path("", TemplateView.as_view(template_name="home.html"), name="home"),
+    path("", dashboard_views.overview, name="overview"),
+    path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("configurations/", include("configurations.urls")),
+    path("history/", include("history.urls")),
+    path("documentation/", dashboard_views.documentation, name="documentation"),
+    path("documentation/<str:event_type>/", dashboard_views.documentation, name="documentation_event"),
     path("admin/", admin.site.urls),
     path("health", views.health, name="health"),
     path("health/live", views.live, name="health-live"),

@@ -9,10 +9,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Min, Q, QuerySet
+from django.db.models import Count, Min, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import TruncHour
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from configurations.models import Configuration
 from history.choices import (
     OPEN_STATUSES,
     URL_ERROR_KINDS,
@@ -23,6 +25,9 @@ from history.choices import (
     NotificationStatus,
 )
 from history.models import Attempt, BulkResend, Event, Notification
+
+# What enabling a configuration again offers to resend.
+RESEND_OFFER_STATUSES = (NotificationStatus.FAILED, NotificationStatus.CANCELLED)
 
 # --- For the engine ---------------------------------------------------------------------------------------
 
@@ -137,6 +142,7 @@ def notification_earlier_attempts_all_url_errors(*, notification_id: int) -> boo
 @dataclass(frozen=True)
 class NotificationFilters:
     status: str | None = None
+    statuses: tuple[str, ...] = ()  # any of these (e.g. the open ones), on top of ``status``
     event_type: str | None = None
     configuration_id: int | None = None
     since: datetime | None = None
@@ -180,6 +186,8 @@ def notification_search(
     queryset = Notification.objects.filter(owner_id=owner_id)
     if filters.status:
         queryset = queryset.filter(status=filters.status)
+    if filters.statuses:
+        queryset = queryset.filter(status__in=list(filters.statuses))
     if filters.event_type:
         queryset = queryset.filter(event_type=filters.event_type)
     if filters.configuration_id:
@@ -243,29 +251,114 @@ def bulk_resend_sent_count(*, job: BulkResend) -> int:
 
 
 def latest_status_codes(*, configuration_ids: Sequence[int]) -> dict[int, tuple[str, int | None, datetime]]:
-    """For each configuration, its newest notification's (status, last HTTP code, created_at)."""
-    latest: dict[int, tuple[str, int | None, datetime]] = {}
-    for configuration_id in configuration_ids:
-        row = (
-            Notification.objects.filter(configuration_id=configuration_id)
-            .order_by("-created_at", "-id")
-            .values_list("status", "last_status_code", "created_at")
-            .first()
-        )
-        if row:
-            latest[configuration_id] = row
-    return latest
+    """For each configuration, its newest notification's (status, last HTTP code, created_at), in one query."""
+    ids = list(configuration_ids)
+    if not ids:
+        return {}
+    newest = Notification.objects.filter(configuration_id=OuterRef("pk")).order_by("-created_at", "-id").values("pk")
+    newest_ids = Configuration.objects.filter(pk__in=ids).annotate(newest=Subquery(newest[:1])).values("newest")
+    rows = Notification.objects.filter(pk__in=newest_ids).values_list(
+        "configuration_id", "status", "last_status_code", "created_at"
+    )
+    return {configuration_id: (status, code, created) for configuration_id, status, code, created in rows}
 
 
-def delivery_stats(*, owner_id: int, since: datetime | None = None) -> dict[str, int]:
+def delivery_stats(*, owner_id: int, since: datetime | None = None, include_tests: bool = True) -> dict[str, int]:
     """Counts of the owner's notifications by status since a moment (default: the last 24 hours)."""
     since = since or timezone.now() - timedelta(hours=24)
-    rows = (
-        Notification.objects.filter(owner_id=owner_id, created_at__gte=since)
-        .values("status")
-        .annotate(n=Count("id"))
-        .order_by()
-    )
+    queryset = Notification.objects.filter(owner_id=owner_id, created_at__gte=since)
+    if not include_tests:
+        queryset = queryset.filter(is_test=False)
+    rows = queryset.values("status").annotate(n=Count("id")).order_by()
     counts = {status: 0 for status in NotificationStatus.values}
     counts.update({row["status"]: row["n"] for row in rows})
     return counts
+
+
+@dataclass(frozen=True)
+class HourBucket:
+    """Notifications created in one hour, by outcome so far."""
+
+    start: datetime
+    delivered: int = 0
+    failed: int = 0  # failed or cancelled
+    open: int = 0  # pending or retrying
+
+    @property
+    def total(self) -> int:
+        return self.delivered + self.failed + self.open
+
+
+def deliveries_per_hour(*, owner_id: int, now: datetime | None = None, hours: int = 24) -> list[HourBucket]:
+    """The last ``hours`` hours of the owner's (non-test) notifications, oldest hour first, by outcome.
+
+    One grouped query over the owner's index; hours are truncated in the current time zone.
+    """
+    now = timezone.localtime(now or timezone.now())
+    current = now.replace(minute=0, second=0, microsecond=0)
+    starts = [current - timedelta(hours=h) for h in range(hours - 1, -1, -1)]
+    rows = (
+        Notification.objects.filter(owner_id=owner_id, is_test=False, created_at__gte=starts[0])
+        .annotate(hour=TruncHour("created_at"))
+        .values("hour", "status")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    counts: dict[datetime, dict[str, int]] = {start: {"delivered": 0, "failed": 0, "open": 0} for start in starts}
+    for row in rows:
+        bucket = counts.get(timezone.localtime(row["hour"]))
+        if bucket is None:
+            continue
+        if row["status"] == NotificationStatus.DELIVERED:
+            bucket["delivered"] += row["n"]
+        elif row["status"] in OPEN_STATUSES:
+            bucket["open"] += row["n"]
+        else:
+            bucket["failed"] += row["n"]
+    return [HourBucket(start, **counts[start]) for start in starts]
+
+
+def configurations_failing(*, owner_id: int) -> list[Configuration]:
+    """The owner's configurations that need attention: disabled ones, and active ones whose newest
+    non-test notification failed or is being retried."""
+    newest = (
+        Notification.objects.filter(configuration_id=OuterRef("pk"), is_test=False)
+        .order_by("-created_at", "-id")
+        .values("status")[:1]
+    )
+    candidates = (
+        Configuration.objects.filter(owner_id=owner_id)
+        .select_related("product")
+        .annotate(newest_status=Subquery(newest))
+        .order_by("name", "id")
+    )
+    troubled = {NotificationStatus.FAILED, NotificationStatus.RETRYING}
+    return [c for c in candidates if not c.is_active or c.newest_status in troubled]
+
+
+def resend_offer_window(*, configuration: Configuration, now: datetime | None = None) -> tuple[datetime, int] | None:
+    """What a disabled configuration missed: (window start, how many) of its non-test notifications that
+    failed or were cancelled since deliveries last worked, or None when there are none.
+
+    Disabling stops new notifications from being created for it, so what it missed are the ones created
+    before ``disabled_at`` that ended failed or cancelled after the last success (a cancelled notification
+    was cancelled at ``disabled_at``). The window runs from the oldest of them to now.
+    """
+    now = now or timezone.now()
+    own = Notification.objects.filter(configuration_id=configuration.pk, is_test=False)
+    last_success = (
+        own.filter(status=NotificationStatus.DELIVERED, delivered_at__isnull=False)
+        .order_by("-created_at", "-id")  # the configuration's index; the newest success is near its top
+        .values_list("delivered_at", flat=True)
+        .first()
+    )
+    missed = own.filter(status__in=RESEND_OFFER_STATUSES)
+    if last_success is not None:
+        missed = missed.filter(updated_at__gte=last_success)
+    start = missed.order_by("created_at").values_list("created_at", flat=True).first()
+    if start is None:
+        return None
+    count = bulk_resend_candidates_count(
+        configuration_id=configuration.pk, window_start=start, window_end=now, statuses=RESEND_OFFER_STATUSES
+    )
+    return (start, count) if count else None

@@ -19,10 +19,11 @@ from urllib.parse import quote
 
 import pytest
 from django.conf import settings
+from django.test import Client
 from pytest_httpserver import HTTPServer
 
 from configurations import services as configuration_services
-from tests.factories import ProductFactory, UserFactory
+from tests.factories import ConfigurationFactory, ProductFactory, UserFactory
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -61,16 +62,53 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-@pytest.fixture
-def producer(db):
+def new_producer():
+    """A user with its webhook account (hottok), as a producer has."""
     user = UserFactory()
     configuration_services.account_get_or_create(user=user)
     return user
 
 
 @pytest.fixture
+def producer(db):
+    return new_producer()
+
+
+@pytest.fixture
 def product(producer):
     return ProductFactory(owner=producer)
+
+
+# --- Pages ------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def client_for(db):
+    """A logged-in browser (Django's test client) for a user."""
+
+    def make(user) -> Client:
+        client = Client()
+        client.force_login(user)
+        return client
+
+    return make
+
+
+@pytest.fixture
+def web(client_for, producer):
+    """The producer's logged-in browser."""
+    return client_for(producer)
+
+
+@pytest.fixture
+def stranger(db):
+    """Another producer."""
+    return new_producer()
+
+
+@pytest.fixture
+def configuration(producer):
+    return ConfigurationFactory(owner=producer, name="Receiver", events=["PURCHASE_APPROVED", "PURCHASE_REFUNDED"])
 
 
 # --- The real stack ---------------------------------------------------------------------------------------

@@ -139,7 +139,6 @@ def test_a_tenant_with_its_own_queue_gets_everything_there(stack, httpserver, pr
         assert lane_for(failing=True, owner_id=producer.pk + 1000) == RETRIES
         notification = simulate(producer, product)
         assert broker.llen(queue) == 1, "the message went to the tenant's queue"
-        assert broker.llen("deliveries") == 0
     tenant_worker = stack.new_worker("tenant", queues=queue, concurrency=2)
     stack.start_worker(tenant_worker)
     try:

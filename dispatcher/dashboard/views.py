@@ -1,0 +1,89 @@
+"""The dashboard's own pages: the Overview (landing page) and the Documentation tab."""
+
+from __future__ import annotations
+
+import random
+import uuid
+
+from django.contrib.auth.decorators import login_required
+from django.http import Http404
+from django.shortcuts import render
+from django.utils import timezone
+
+from configurations import selectors as configuration_selectors
+from configurations import services as configuration_services
+from configurations.events import EVENT_GROUPS, EventType
+from dispatcher.catalogue import CATALOGUE, PayloadContext, payload_build
+from dispatcher.catalogue.schema import Affiliates
+from dispatcher.dashboard.charts import HEIGHT, WIDTH, hour_bars
+from dispatcher.facts import epoch_ms, test_sale_facts
+from dispatcher.logging import mask_secret
+from dispatcher.transport import HOTTOK_HEADER
+from history import selectors as history_selectors
+from history.choices import NotificationStatus
+from history.selectors import NotificationFilters
+
+
+@login_required
+def overview(request):
+    """Deliveries of the last 24 hours, their success rate, what is failing, and a chart per hour."""
+    owner_id = request.user.pk
+    stats = history_selectors.delivery_stats(owner_id=owner_id, include_tests=False)
+    finished = stats[NotificationStatus.DELIVERED] + stats[NotificationStatus.FAILED]
+    buckets = history_selectors.deliveries_per_hour(owner_id=owner_id)
+    bars, peak = hour_bars(buckets)
+    failures = history_selectors.notification_search(
+        owner_id=owner_id, filters=NotificationFilters(status=NotificationStatus.FAILED, is_test=False), limit=5
+    ).items
+    context = {
+        "stats": stats,
+        "total": sum(stats.values()),
+        "in_progress": stats[NotificationStatus.PENDING] + stats[NotificationStatus.RETRYING],
+        "success_rate": round(100 * stats[NotificationStatus.DELIVERED] / finished, 1) if finished else None,
+        "bars": bars,
+        "peak": peak,
+        "chart_width": WIDTH,
+        "chart_height": HEIGHT,
+        "buckets": buckets,
+        "failing": history_selectors.configurations_failing(owner_id=owner_id),
+        "failures": failures,
+        "has_configurations": configuration_selectors.configuration_list(owner_id=owner_id).exists(),
+    }
+    return render(request, "dashboard/overview.html", context)
+
+
+@login_required
+def documentation(request, event_type: str = EventType.PURCHASE_APPROVED):
+    """For one event type: its parameter table and an example payload, both from the event catalogue."""
+    if event_type not in CATALOGUE:
+        raise Http404("No such event type.")
+    account, _ = configuration_services.account_get_or_create(user=request.user)
+    schema = CATALOGUE[event_type]
+    now = timezone.now()
+    # A stable example per event type; built by the real payload builder, with the hottok masked.
+    facts = test_sale_facts(
+        owner=request.user, producer=account, event_type=event_type, occurred_at=now, rng=random.Random(event_type)
+    )
+    example = payload_build(
+        PayloadContext(
+            event_id=str(uuid.uuid5(uuid.NAMESPACE_URL, f"example:{event_type}")),
+            event_type=event_type,
+            created_ms=epoch_ms(now),
+            facts=facts,
+            hottok=mask_secret(account.hottok),
+        )
+    )
+    context = {
+        "event_type": event_type,
+        "event_label": EventType(event_type).label,
+        "schema": schema,
+        "rows": schema.rows(),
+        "example": example,
+        "groups": [(group, [(e.value, e.label) for e in events]) for group, events in EVENT_GROUPS.items()],
+        "account": account,
+        "hottok_masked": mask_secret(account.hottok),
+        "hottok_header": HOTTOK_HEADER,
+        "affiliates_yes": Affiliates.YES,
+        "affiliates_no": Affiliates.NO,
+    }
+    return render(request, "dashboard/documentation.html", context)

@@ -1,0 +1,143 @@
+/* The dashboard's little JavaScript: confirmation dialogs, copy buttons, announcements for screen readers,
+   and the scope toggle of the configuration form. Every page works without it (links fall back to pages). */
+(function () {
+  "use strict";
+
+  var toastTimer = null;
+
+  /* Say something politely to screen readers, and show it briefly on screen. */
+  function announce(text) {
+    if (!text) return;
+    var region = document.getElementById("announcer");
+    if (region) {
+      region.textContent = "";
+      window.setTimeout(function () { region.textContent = text; }, 50);
+    }
+    var toast = document.getElementById("toast");
+    if (toast) {
+      toast.textContent = text;
+      toast.classList.add("show");
+      window.clearTimeout(toastTimer);
+      toastTimer = window.setTimeout(function () { toast.classList.remove("show"); }, 3500);
+    }
+  }
+  window.dashboardAnnounce = announce;
+
+  document.addEventListener("click", function (event) {
+    /* A link that has a <dialog> on this page opens it instead of the confirmation page. */
+    var opener = event.target.closest("[data-dialog]");
+    if (opener) {
+      var dialog = document.getElementById(opener.getAttribute("data-dialog"));
+      if (dialog && typeof dialog.showModal === "function") {
+        event.preventDefault();
+        dialog.returnFocusTo = opener;
+        dialog.showModal();
+        var first = dialog.querySelector("[autofocus]") || dialog.querySelector("button");
+        if (first) first.focus();
+      }
+      return;
+    }
+    var closer = event.target.closest("[data-close]");
+    if (closer) {
+      event.preventDefault();
+      closer.closest("dialog").close();
+      return;
+    }
+    var copier = event.target.closest("[data-copy]");
+    if (copier) {
+      event.preventDefault();
+      var source = document.querySelector(copier.getAttribute("data-copy"));
+      var text = source ? source.textContent : "";
+      var done = function () { announce(copier.getAttribute("data-copied") || "Copied to the clipboard."); };
+      if (navigator.clipboard && window.isSecureContext) {
+        navigator.clipboard.writeText(text).then(done, function () { fallbackCopy(text); done(); });
+      } else {
+        fallbackCopy(text);
+        done();
+      }
+      return;
+    }
+    var dismisser = event.target.closest("[data-dismiss]");
+    if (dismisser) {
+      event.preventDefault();
+      var box = dismisser.closest("[data-dismissible]");
+      if (box) box.remove();
+    }
+  });
+
+  document.addEventListener("close", function (event) {
+    var dialog = event.target;
+    if (dialog.returnFocusTo) dialog.returnFocusTo.focus();
+  }, true);
+
+  function fallbackCopy(text) {
+    var area = document.createElement("textarea");
+    area.value = text;
+    area.setAttribute("readonly", "");
+    area.style.position = "fixed";
+    area.style.opacity = "0";
+    document.body.appendChild(area);
+    area.select();
+    try { document.execCommand("copy"); } catch (e) { /* nothing more to try */ }
+    area.remove();
+  }
+
+  /* Configuration form: the product select matters only when the scope is "one product". */
+  function syncScope() {
+    var chosen = document.querySelector("input[name=scope]:checked");
+    var product = document.getElementById("product-field");
+    if (!chosen || !product) return;
+    product.hidden = chosen.value !== "product";
+  }
+  document.addEventListener("change", function (event) {
+    if (event.target.name === "scope") syncScope();
+    var all = event.target.closest("[data-check-group]");
+    if (all) {
+      var group = document.getElementById(all.getAttribute("data-check-group"));
+      group.querySelectorAll("input[type=checkbox]").forEach(function (box) { box.checked = all.checked; });
+    }
+  });
+  document.addEventListener("DOMContentLoaded", function () {
+    syncScope();
+    /* On a phone the History filters start folded, unless some are in use. */
+    if (window.matchMedia("(max-width: 760px)").matches) {
+      document.querySelectorAll("details[data-collapse-on-phone='']").forEach(function (box) { box.open = false; });
+    }
+  });
+
+  /* A live part whose session expired was sent to the login page: go there instead of drawing it inside. */
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var xhr = event.detail.xhr;
+    var login = document.body.getAttribute("data-login-url");
+    if (xhr && login && xhr.responseURL && new URL(xhr.responseURL).pathname === login) {
+      event.detail.shouldSwap = false;
+      window.location.href = xhr.responseURL;
+    }
+  });
+
+  /* Live regions: before htmx redraws one, remember what each item said; afterwards, announce what changed. */
+  var before = null;
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    if (event.detail.xhr && event.detail.xhr.status === 204) return;
+    before = {};
+    document.querySelectorAll("[data-live-key]").forEach(function (el) {
+      before[el.getAttribute("data-live-key")] = el.getAttribute("data-live-text");
+    });
+  });
+  document.addEventListener("htmx:afterSettle", function () {
+    if (before === null) return;
+    var changed = [];
+    document.querySelectorAll("[data-live-key]").forEach(function (el) {
+      var key = el.getAttribute("data-live-key");
+      var text = el.getAttribute("data-live-text");
+      if (!(key in before)) changed.push("New: " + text);
+      else if (before[key] !== text) changed.push(text);
+    });
+    before = null;
+    if (changed.length > 3) announce(changed.length + " notifications changed.");
+    else if (changed.length) announce(changed.join(". "));
+  });
+  document.addEventListener("dashboard:announce", function (event) {
+    announce(event.detail && event.detail.value);
+  });
+})();

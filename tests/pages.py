@@ -1,0 +1,66 @@
+"""Helpers of the page tests: records events and saves attempts through the services, as the engine does."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import timedelta
+
+from django.db import transaction
+from django.utils import timezone
+
+from dispatcher.services import event_record
+from history import services as history_services
+from history.choices import AttemptTrigger, ErrorKind, NotificationStatus
+from history.models import Notification
+from tests.factories import ProductFactory
+
+HTMX = {"HTTP_HX_REQUEST": "true"}  # what htmx adds to the requests it makes
+
+
+def record(owner, product=None, event_type="PURCHASE_APPROVED", **kwargs) -> list[Notification]:
+    product = product or ProductFactory(owner=owner)
+    return event_record(owner=owner, event_type=event_type, product=product, **kwargs).notifications
+
+
+def add_attempt(
+    notification: Notification,
+    *,
+    status: int = 200,
+    body: str = "ok",
+    error_kind: str = ErrorKind.NONE,
+    error_message: str = "",
+    final: str | None = None,
+    manual: bool = False,
+) -> None:
+    """Save one attempt as a worker would (claim, then record with its transition), without sending."""
+    now = timezone.now()
+    if manual:
+        Notification.objects.filter(pk=notification.pk).update(resend_requested_at=now)
+    else:  # the scheduled retry has come
+        Notification.objects.filter(pk=notification.pk, next_attempt_at__gt=now).update(next_attempt_at=now)
+    claimed = history_services.notification_claim(notification_id=notification.pk, now=now, lease_seconds=60)
+    assert claimed is not None
+    ok = 200 <= status < 300
+    target = final or (NotificationStatus.DELIVERED if ok else NotificationStatus.RETRYING)
+    transition = history_services.Transition(
+        target, next_attempt_at=now + timedelta(seconds=30) if target == NotificationStatus.RETRYING else None
+    )
+    attempt = history_services.AttemptData(
+        number=claimed.attempt_count + 1,
+        trigger=AttemptTrigger.MANUAL if manual else AttemptTrigger.AUTOMATIC,
+        started_at=now,
+        duration_ms=42,
+        request_url=claimed.configuration.url if claimed.configuration else "",
+        request_headers={"Content-Type": "application/json", "X-HOTMART-HOTTOK": "abcd…wxyz"},
+        request_body_sha256=hashlib.sha256(claimed.payload.encode()).hexdigest(),
+        response_status=status,
+        response_headers={"Content-Type": "text/plain"} if status != -1 else {},
+        response_body=body,
+        response_body_truncated=False,
+        error_kind=error_kind or ("" if ok else ErrorKind.HTTP_STATUS),
+        error_message=error_message,
+    )
+    with transaction.atomic():
+        history_services.attempt_record(
+            notification=claimed, lock_token=claimed.lock_token, attempt=attempt, transition=transition, now=now
+        )
