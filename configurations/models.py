@@ -70,6 +70,12 @@ class Configuration(models.Model):
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
     disabled_reason = models.TextField(blank=True)
     disabled_at = models.DateTimeField(null=True, blank=True)
+    # Made by an automation tool through the REST hooks API (POST /api/v1/hooks), not by a person: it is
+    # removed, not just disabled, when its target answers 410 Gone, as the REST Hooks pattern expects.
+    created_by_integration = models.BooleanField(default=False)
+    hook_event = models.CharField(
+        max_length=40, blank=True, help_text="The REST hook event it was subscribed for, e.g. 'order'."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from django.contrib.auth import get_user_model
-from django.db.models import Q, QuerySet
+from django.db.models import Max, Q, QuerySet
+from oauth2_provider.models import Application
 
 from configurations.models import Account, Configuration, Product
 
@@ -40,3 +41,29 @@ def owner_by_username(username: str):
 
 def account_for_owner(*, owner_id: int) -> Account | None:
     return Account.objects.filter(user_id=owner_id).first()
+
+
+def hook_list(*, owner_id: int) -> QuerySet[Configuration]:
+    """The owner's REST hook subscriptions: configurations created by an integration, oldest first."""
+    return Configuration.objects.filter(owner_id=owner_id, created_by_integration=True).order_by("id")
+
+
+def hook_get(*, owner_id: int, hook_id: int) -> Configuration | None:
+    return hook_list(owner_id=owner_id).filter(pk=hook_id).first()
+
+
+def api_credential_list(*, owner_id: int) -> QuerySet[Application]:
+    """The owner's API credentials, newest first, each with ``last_token_at``: when a token was last issued."""
+    return (
+        Application.objects.filter(_credentials_of(owner_id))
+        .annotate(last_token_at=Max("accesstoken__created"))
+        .order_by("-created", "-id")
+    )
+
+
+def api_credential_get(*, owner_id: int, credential_id: int) -> Application | None:
+    return Application.objects.filter(_credentials_of(owner_id), pk=credential_id).first()
+
+
+def _credentials_of(owner_id: int) -> Q:
+    return Q(user_id=owner_id, authorization_grant_type=Application.GRANT_CLIENT_CREDENTIALS)

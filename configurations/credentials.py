@@ -1,0 +1,28 @@
+"""API credentials as Hotmart shows them: Client ID, Client Secret and the Basic value built from both."""
+
+from __future__ import annotations
+
+import base64
+import uuid
+
+from oauth2_provider.generators import BaseHashGenerator
+
+MASK = "••••••••"
+
+
+class UUIDGenerator(BaseHashGenerator):
+    """Client IDs and Secrets shaped like Hotmart's: random UUIDs (122 random bits)."""
+
+    def hash(self) -> str:
+        return str(uuid.uuid4())
+
+
+def basic_value(client_id: str, client_secret: str) -> str:
+    """The ``Authorization`` value of Hotmart's token request: ``Basic base64(client_id:client_secret)``."""
+    return "Basic " + base64.b64encode(f"{client_id}:{client_secret}".encode()).decode("ascii")
+
+
+def basic_masked(client_id: str) -> str:
+    """The Basic value without its secret part: the start encodes only the Client ID, the rest is hidden."""
+    known = base64.b64encode(f"{client_id}:".encode()).decode("ascii")
+    return "Basic " + known[: (len(client_id) // 3) * 4] + MASK
