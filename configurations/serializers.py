@@ -20,6 +20,7 @@ def id_field(**kwargs) -> serializers.IntegerField:
 
 class ProductSerializer(serializers.ModelSerializer):
     id = serializers.IntegerField(source="hotmart_id", help_text="The Hotmart product id sent in payloads.")
+    support_email = serializers.CharField(help_text="An e-mail address, or empty.")
 
     class Meta:
         model = Product

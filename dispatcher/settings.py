@@ -180,6 +180,14 @@ DISPATCHER = {
 }
 
 # --- Auth, i18n, static -----------------------------------------------------------------------------------
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",  # people's passwords: Django's default
+    "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.BCryptSHA256PasswordHasher",
+    "django.contrib.auth.hashers.ScryptPasswordHasher",
+    "configurations.credentials.ClientSecretHasher",  # API client secrets (random UUIDs)
+]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -208,6 +216,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "EXCEPTION_HANDLER": "dispatcher.api.errors.api_exception_handler",
     "DEFAULT_SCHEMA_CLASS": "dispatcher.api.schema.AutoSchema",
+    "DEFAULT_METADATA_CLASS": "dispatcher.api.metadata.OptionsMetadata",
 }
 
 # Access tokens for the API: OAuth2 client credentials (django-oauth-toolkit), issued by the Hotmart-shaped
@@ -220,6 +229,7 @@ OAUTH2_PROVIDER = {
     # Hotmart's Client IDs and Secrets are UUIDs; secrets are stored hashed, so they are shown once.
     "CLIENT_ID_GENERATOR_CLASS": "configurations.credentials.UUIDGenerator",
     "CLIENT_SECRET_GENERATOR_CLASS": "configurations.credentials.UUIDGenerator",
+    "CLIENT_SECRET_HASHER": "pbkdf2_sha256_client_secret",
 }
 
 SPECTACULAR_SETTINGS = {

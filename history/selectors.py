@@ -130,10 +130,11 @@ def decode_cursor(cursor: str) -> tuple[datetime, int]:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         moment, pk = raw.split("|")
-        parsed = parse_datetime(moment)
-        if parsed is None:
+        parsed, number = parse_datetime(moment), int(pk)
+        # Only what encode_cursor makes: an aware time and an id the database's 64-bit integers can hold.
+        if parsed is None or timezone.is_naive(parsed) or not 0 < number < 2**63:
             raise ValueError(moment)
-        return parsed, int(pk)
+        return parsed, number
     except (ValueError, UnicodeDecodeError, binascii.Error):
         raise ValidationError({"cursor": "This page link is not valid; start again from the first page."}) from None
 
@@ -207,8 +208,27 @@ def bulk_resend_list(*, owner_id: int, configuration_id: int | None = None, limi
 
 
 def bulk_resend_sent_count(*, job: BulkResend) -> int:
-    """How many of the job's notifications have had their resend attempt made since the job started."""
-    return _bulk_resend_scope(job).filter(resend_requested_at__isnull=True, last_attempt_at__gte=job.created_at).count()
+    """How many of the job's notifications have had their resend attempt made since the job started.
+
+    Counted from the manual attempts of the notifications the job has gone through (up to its cursor): a
+    resend that succeeds moves its notification out of the job's statuses, so the job's scope no longer
+    finds it.
+    """
+    return (
+        Attempt.objects.filter(
+            trigger=AttemptTrigger.MANUAL,
+            started_at__gte=job.created_at,
+            notification__configuration_id=job.configuration_id,
+            notification__is_test=False,
+            notification__created_at__gte=job.window_start,
+            notification__created_at__lte=job.window_end,
+            notification__created_at__lt=job.created_at,
+            notification_id__lte=job.last_notification_id,
+        )
+        .values("notification_id")
+        .distinct()
+        .count()
+    )
 
 
 def latest_status_codes(*, configuration_ids: Sequence[int]) -> dict[int, tuple[str, int | None, datetime]]:

@@ -15,6 +15,7 @@ from contextlib import contextmanager
 import structlog
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import JsonResponse
+from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
@@ -109,6 +110,7 @@ def api_exception_handler(exc, context):
     return response
 
 
+@csrf_exempt  # nothing to protect, and a CSRF refusal would be an HTML page
 def api_not_found(request, *args, **kwargs) -> JsonResponse:
     """A JSON 404 for any path under /api/ that names no endpoint (Django's would be an HTML page)."""
     body = error_body(

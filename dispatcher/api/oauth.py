@@ -52,6 +52,11 @@ class HotmartTokenView(TokenView):
     http_method_names = ["post", "options"]
 
     def post(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        grant_type = request.POST.get("grant_type") or request.GET.get("grant_type")
+        if not grant_type:
+            return oauth_error(400, "invalid_request", "Missing grant_type=client_credentials.")
+        if grant_type != "client_credentials":
+            return oauth_error(400, "unsupported_grant_type", ERROR_DESCRIPTIONS["unsupported_grant_type"])
         return _hotmart_shape(super().post(request, *args, **kwargs))
 
     def http_method_not_allowed(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:

@@ -29,6 +29,10 @@ ERRORS = {
 class AutoSchema(openapi.AutoSchema):
     """Every operation documents the errors it can answer, in the one error format."""
 
+    def _is_list_view(self, serializer=None) -> bool:
+        # Our lists answer an object, {"items": [...]}, never a bare array.
+        return False
+
     def get_operation(self, path, path_regex, path_prefix, method, registry):
         operation = super().get_operation(path, path_regex, path_prefix, method, registry)
         if operation is None:
