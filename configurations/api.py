@@ -32,11 +32,10 @@ from configurations.serializers import (
     ProductSerializer,
     TestPostSerializer,
 )
-from dispatcher.api.errors import not_found, service_errors, validated
+from dispatcher.api.errors import service_errors, validated
+from dispatcher.api.views import OwnedObjectViewSet
 from dispatcher.services import configuration_remove, configuration_stop, configuration_test_post
 from history.serializers import NotificationSummarySerializer
-
-ID_PATTERN = r"[0-9]{1,18}"  # ids that fit the database's 64-bit integers; anything else is a 404
 
 
 def product_or_400(owner_id: int, hotmart_id: int | None, field: str = "product") -> Product | None:
@@ -50,25 +49,21 @@ def product_or_400(owner_id: int, hotmart_id: int | None, field: str = "product"
 
 
 @extend_schema(tags=["configurations"])
-class ConfigurationViewSet(viewsets.GenericViewSet):
+class ConfigurationViewSet(OwnedObjectViewSet):
     """Webhook configurations: which events, all products or one, which URL; active or disabled."""
 
     queryset = Configuration.objects.none()  # for the schema; every query goes through the selectors
-    lookup_value_regex = ID_PATTERN
+    object_name = "configuration"
 
-    def get_object(self) -> Configuration:
-        configuration_id = int(self.kwargs["pk"])
-        configuration = selectors.configuration_get(owner_id=self.request.user.pk, configuration_id=configuration_id)
-        if configuration is None:
-            raise not_found("configuration", configuration_id)
-        return configuration
+    def fetch(self, *, owner_id: int, object_id: int) -> Configuration | None:
+        return selectors.configuration_get(owner_id=owner_id, configuration_id=object_id)
 
     @extend_schema(responses=ConfigurationListSerializer, summary="List your configurations")
     def list(self, request: Request) -> Response:
         configurations = selectors.configuration_list(owner_id=request.user.pk)
         return Response({"items": ConfigurationSerializer(configurations, many=True).data})
 
-    @extend_schema(request=ConfigurationWriteSerializer, responses={201: ConfigurationSerializer})
+    @extend_schema(request=ConfigurationWriteSerializer, responses={201: ConfigurationSerializer}, summary="Create")
     def create(self, request: Request) -> Response:
         """Create an active configuration; a bad URL, unknown events or a name you already use are refused."""
         data = validated(ConfigurationWriteSerializer, request.data)
@@ -83,12 +78,12 @@ class ConfigurationViewSet(viewsets.GenericViewSet):
     def retrieve(self, request: Request, pk: str) -> Response:
         return Response(ConfigurationSerializer(self.get_object()).data)
 
-    @extend_schema(request=ConfigurationWriteSerializer, responses=ConfigurationSerializer)
+    @extend_schema(request=ConfigurationWriteSerializer, responses=ConfigurationSerializer, summary="Replace")
     def update(self, request: Request, pk: str) -> Response:
         """Replace name, events, URL and product; the status stays as it is."""
         return self._update(request, partial=False)
 
-    @extend_schema(request=ConfigurationWriteSerializer, responses=ConfigurationSerializer)
+    @extend_schema(request=ConfigurationWriteSerializer, responses=ConfigurationSerializer, summary="Change")
     def partial_update(self, request: Request, pk: str) -> Response:
         """Change some of name, events, URL and product; the status stays as it is."""
         return self._update(request, partial=True)
@@ -120,7 +115,7 @@ class ConfigurationViewSet(viewsets.GenericViewSet):
         configuration = services.configuration_enable(configuration=self.get_object())
         return Response(ConfigurationSerializer(configuration).data)
 
-    @extend_schema(request=DisableSerializer, responses=ConfigurationSerializer)
+    @extend_schema(request=DisableSerializer, responses=ConfigurationSerializer, summary="Disable a configuration")
     @action(detail=True, methods=["post"])
     def disable(self, request: Request, pk: str) -> Response:
         """Disable a configuration; its pending notifications stop."""
@@ -130,7 +125,9 @@ class ConfigurationViewSet(viewsets.GenericViewSet):
         configuration.refresh_from_db()
         return Response(ConfigurationSerializer(configuration).data)
 
-    @extend_schema(request=TestPostSerializer, responses={202: NotificationSummarySerializer})
+    @extend_schema(
+        request=TestPostSerializer, responses={202: NotificationSummarySerializer}, summary="Send a test post"
+    )
     @action(detail=True, methods=["post"])
     def test(self, request: Request, pk: str) -> Response:
         """Send a sample payload of an event to this configuration now, marked as a test (one attempt)."""
@@ -173,7 +170,7 @@ class ProductViewSet(viewsets.GenericViewSet):
 
 
 @extend_schema(tags=["hooks"])
-class HookViewSet(viewsets.GenericViewSet):
+class HookViewSet(OwnedObjectViewSet):
     """REST hooks for automation tools (Zapier, n8n, Make): subscribe a URL to an event, unsubscribe it.
 
     A subscription is a configuration marked as created by an integration; when its target answers
@@ -181,14 +178,10 @@ class HookViewSet(viewsets.GenericViewSet):
     """
 
     queryset = Configuration.objects.none()
-    lookup_value_regex = ID_PATTERN
+    object_name = "hook"
 
-    def get_object(self) -> Configuration:
-        hook_id = int(self.kwargs["pk"])
-        hook = selectors.hook_get(owner_id=self.request.user.pk, hook_id=hook_id)
-        if hook is None:
-            raise not_found("hook", hook_id)
-        return hook
+    def fetch(self, *, owner_id: int, object_id: int) -> Configuration | None:
+        return selectors.hook_get(owner_id=owner_id, hook_id=object_id)
 
     @extend_schema(responses=HookListSerializer, summary="List your REST hook subscriptions")
     def list(self, request: Request) -> Response:

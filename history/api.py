@@ -16,8 +16,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from configurations import selectors as configuration_selectors
-from configurations.api import ID_PATTERN, product_or_400
-from dispatcher.api.errors import Conflict, ErrorSerializer, not_found, service_errors, validated
+from configurations.api import product_or_400
+from dispatcher.api.errors import Conflict, ErrorSerializer, service_errors, validated
+from dispatcher.api.views import OwnedObjectViewSet
 from dispatcher.services import bulk_resend_start, event_record, notification_resend
 from history import selectors
 from history.models import BulkResend, Event, Notification
@@ -58,20 +59,18 @@ class EventViewSet(viewsets.GenericViewSet):
 
 
 @extend_schema(tags=["notifications"])
-class NotificationViewSet(viewsets.GenericViewSet):
+class NotificationViewSet(OwnedObjectViewSet):
     """Notifications: one event sent to one configuration, with every attempt to deliver it."""
 
     queryset = Notification.objects.none()
-    lookup_value_regex = ID_PATTERN
+    object_name = "notification"
 
-    def get_object(self) -> Notification:
-        notification_id = int(self.kwargs["pk"])
-        notification = selectors.notification_get(notification_id=notification_id, owner_id=self.request.user.pk)
-        if notification is None:
-            raise not_found("notification", notification_id)
-        return notification
+    def fetch(self, *, owner_id: int, object_id: int) -> Notification | None:
+        return selectors.notification_get(notification_id=object_id, owner_id=owner_id)
 
-    @extend_schema(parameters=[NotificationQuerySerializer], responses=NotificationPageSerializer)
+    @extend_schema(
+        parameters=[NotificationQuerySerializer], responses=NotificationPageSerializer, summary="Search notifications"
+    )
     def list(self, request: Request) -> Response:
         """Your notifications, newest first, filtered like the History page; follow `page_info.next_page_token`."""
         query = validated(NotificationQuerySerializer, request.query_params.dict())
@@ -103,7 +102,9 @@ class NotificationViewSet(viewsets.GenericViewSet):
         reveal = validated(RevealSerializer, request.query_params.dict())["reveal"]
         return Response(NotificationDetailSerializer(self.get_object(), context={"reveal": reveal}).data)
 
-    @extend_schema(request=None, responses={202: NotificationSummarySerializer, 409: ErrorSerializer})
+    @extend_schema(
+        request=None, responses={202: NotificationSummarySerializer, 409: ErrorSerializer}, summary="Resend one"
+    )
     @action(detail=True, methods=["post"])
     def resend(self, request: Request, pk: str) -> Response:
         """One more, manual, attempt now, whatever the status; asking again while it waits changes nothing."""
@@ -116,18 +117,23 @@ class NotificationViewSet(viewsets.GenericViewSet):
 
 
 @extend_schema(tags=["notifications"])
-class BulkResendViewSet(viewsets.GenericViewSet):
+class BulkResendViewSet(OwnedObjectViewSet):
     """Background jobs resending a configuration's failed notifications of a time window."""
 
     queryset = BulkResend.objects.none()
-    lookup_value_regex = ID_PATTERN
+    object_name = "bulk resend job"
+
+    def fetch(self, *, owner_id: int, object_id: int) -> BulkResend | None:
+        return selectors.bulk_resend_get(owner_id=owner_id, job_id=object_id)
 
     @extend_schema(responses=BulkResendListSerializer, summary="List your bulk resend jobs (newest 20)")
     def list(self, request: Request) -> Response:
         jobs = selectors.bulk_resend_list(owner_id=request.user.pk)
         return Response({"items": BulkResendSerializer(jobs, many=True).data})
 
-    @extend_schema(request=BulkResendCreateSerializer, responses={202: BulkResendSerializer})
+    @extend_schema(
+        request=BulkResendCreateSerializer, responses={202: BulkResendSerializer}, summary="Start a bulk resend job"
+    )
     def create(self, request: Request) -> Response:
         """Start a job resending the configuration's notifications of `statuses` (default failed) created in the
         window; answers the job, whose progress `GET /api/v1/bulk-resends/{id}` reads."""
@@ -149,7 +155,4 @@ class BulkResendViewSet(viewsets.GenericViewSet):
 
     @extend_schema(responses=BulkResendSerializer, summary="Read a bulk resend job's progress")
     def retrieve(self, request: Request, pk: str) -> Response:
-        job = selectors.bulk_resend_get(owner_id=request.user.pk, job_id=int(pk))
-        if job is None:
-            raise not_found("bulk resend job", pk)
-        return Response(BulkResendSerializer(job).data)
+        return Response(BulkResendSerializer(self.get_object()).data)

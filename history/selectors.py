@@ -77,15 +77,19 @@ def bulk_resend_candidates_count(
     ).count()
 
 
-def _bulk_resend_scope(job: BulkResend) -> QuerySet[Notification]:
+def _bulk_resend_window(job: BulkResend) -> QuerySet[Notification]:
+    """The notifications a job looks at, whatever their status is now."""
     return Notification.objects.filter(
         configuration_id=job.configuration_id,
-        status__in=job.statuses,
         is_test=False,
         created_at__gte=job.window_start,
         created_at__lte=job.window_end,
         created_at__lt=job.created_at,
     )
+
+
+def _bulk_resend_scope(job: BulkResend) -> QuerySet[Notification]:
+    return _bulk_resend_window(job).filter(status__in=job.statuses)
 
 
 def notification_earlier_attempts_all_url_errors(*, notification_id: int) -> bool:
@@ -214,16 +218,10 @@ def bulk_resend_sent_count(*, job: BulkResend) -> int:
     resend that succeeds moves its notification out of the job's statuses, so the job's scope no longer
     finds it.
     """
+    gone_through = _bulk_resend_window(job).filter(pk__lte=job.last_notification_id)
     return (
         Attempt.objects.filter(
-            trigger=AttemptTrigger.MANUAL,
-            started_at__gte=job.created_at,
-            notification__configuration_id=job.configuration_id,
-            notification__is_test=False,
-            notification__created_at__gte=job.window_start,
-            notification__created_at__lte=job.window_end,
-            notification__created_at__lt=job.created_at,
-            notification_id__lte=job.last_notification_id,
+            notification__in=gone_through, trigger=AttemptTrigger.MANUAL, started_at__gte=job.created_at
         )
         .values("notification_id")
         .distinct()

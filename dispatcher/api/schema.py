@@ -30,8 +30,9 @@ class AutoSchema(openapi.AutoSchema):
     """Every operation documents the errors it can answer, in the one error format."""
 
     def _is_list_view(self, serializer=None) -> bool:
-        # Our lists answer an object, {"items": [...]}, never a bare array.
-        return False
+        if serializer is not None:
+            return False  # our lists answer an object, {"items": [...]}: never wrap the body in an array
+        return super()._is_list_view()  # still "list" in operation ids
 
     def get_operation(self, path, path_regex, path_prefix, method, registry):
         operation = super().get_operation(path, path_regex, path_prefix, method, registry)

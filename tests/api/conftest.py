@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import secrets
 from datetime import timedelta
+from urllib.parse import urlencode
 
 import pytest
+from django.test import Client
 from django.utils import timezone
 from oauth2_provider.models import AccessToken
 from rest_framework.test import APIClient
@@ -28,6 +30,19 @@ def bearer_token(user, *, scope: str = "read write", expires_in: float = 3600) -
         scope=scope,
     )
     return token.token
+
+
+def token_from_endpoint(user) -> str:
+    """A new credential of ``user`` exchanged for a token at the token endpoint, as Hotmart's clients do."""
+    new = configuration_services.api_credential_create(owner=user, name="from the endpoint")
+    query = urlencode(
+        {"grant_type": "client_credentials", "client_id": new.credential.client_id, "client_secret": new.client_secret}
+    )
+    response = Client().post(
+        f"/security/oauth/token?{query}", content_type="application/json", HTTP_AUTHORIZATION=new.basic
+    )
+    assert response.status_code == 200, response.content
+    return response.json()["access_token"]
 
 
 class Api:

@@ -8,7 +8,6 @@ schema, for data the schema allows and for data it forbids.
 from __future__ import annotations
 
 from datetime import timedelta
-from urllib.parse import urlencode
 
 import pytest
 import schemathesis
@@ -29,6 +28,7 @@ from configurations import services as configuration_services
 from configurations.services import configuration_create
 from dispatcher.services import bulk_resend_start, configuration_test_post, event_record
 from dispatcher.wsgi import application
+from tests.api.conftest import token_from_endpoint
 
 CHECKS = [
     not_a_server_error,
@@ -37,16 +37,6 @@ CHECKS = [
     response_headers_conformance,
     response_schema_conformance,
 ]
-
-
-def real_token(user) -> str:
-    new = configuration_services.api_credential_create(owner=user, name="contract")
-    query = urlencode(
-        {"grant_type": "client_credentials", "client_id": new.credential.client_id, "client_secret": new.client_secret}
-    )
-    response = Client().post(f"/security/oauth/token?{query}", HTTP_AUTHORIZATION=new.basic)
-    assert response.status_code == 200, response.content
-    return response.json()["access_token"]
 
 
 @pytest.fixture
@@ -64,7 +54,7 @@ def contract_token(producer, product):
         window_start=timezone.now() - timedelta(days=1),
         window_end=timezone.now(),
     )
-    return real_token(producer)
+    return token_from_endpoint(producer)
 
 
 def in_test_transaction(app):
@@ -171,7 +161,7 @@ def test_the_browsable_docs_are_served_without_any_cdn():
 )
 def test_answers_about_real_objects_keep_the_contract(producer, product, path, method):
     """Generated ids rarely name a real object; these cases do, so the 2xx answers are checked too."""
-    token = real_token(producer)
+    token = token_from_endpoint(producer)
     configuration = configuration_create(
         owner=producer, name="receiver", events=["PURCHASE_APPROVED"], url="http://127.0.0.1:9/hook"
     )

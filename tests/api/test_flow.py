@@ -5,32 +5,17 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
-from urllib.parse import urlencode
 
 import pytest
-from django.test import Client
 from django.utils import timezone
 
-from configurations import services as configuration_services
 from history.choices import NotificationStatus
 from history.models import Notification
-from tests.api.conftest import Api
+from tests.api.conftest import Api, token_from_endpoint
 from tests.conftest import wait_until
 from tests.dispatcher.test_delivery import requests_to
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
-
-
-def token_for(user) -> str:
-    new = configuration_services.api_credential_create(owner=user, name="ci")
-    query = urlencode(
-        {"grant_type": "client_credentials", "client_id": new.credential.client_id, "client_secret": new.client_secret}
-    )
-    response = Client().post(
-        f"/security/oauth/token?{query}", content_type="application/json", HTTP_AUTHORIZATION=new.basic
-    )
-    assert response.status_code == 200, response.content
-    return response.json()["access_token"]
 
 
 def notification_when(api: Api, notification_id: int, predicate, message: str) -> dict:
@@ -44,7 +29,7 @@ def notification_when(api: Api, notification_id: int, predicate, message: str) -
 def test_token_configuration_purchase_notification(stack, httpserver, producer, product):
     httpserver.expect_ordered_request("/hook").respond_with_data("thanks", status=200)
     httpserver.expect_ordered_request("/hook").respond_with_data("again", status=202)
-    api = Api(producer, token_for(producer))
+    api = Api(producer, token_from_endpoint(producer))
 
     configuration = api.post(
         "/api/v1/configurations",
@@ -76,7 +61,7 @@ def test_token_configuration_purchase_notification(stack, httpserver, producer, 
 
 def test_bulk_resend_job_progress_through_the_api(stack, httpserver, producer, product):
     httpserver.expect_request("/hook").respond_with_data("ok", status=200)
-    api = Api(producer, token_for(producer))
+    api = Api(producer, token_from_endpoint(producer))
     configuration = api.post(
         "/api/v1/configurations",
         {"name": "receiver", "events": ["PURCHASE_APPROVED"], "url": httpserver.url_for("/hook")},
