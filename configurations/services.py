@@ -17,7 +17,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from oauth2_provider.models import Application
+from oauth2_provider.models import AccessToken, Application, clear_expired
 
 from configurations.credentials import basic_value
 from configurations.events import HOOK_EVENTS, EventType
@@ -284,3 +284,11 @@ def api_credential_create(*, owner: AbstractBaseUser, name: str) -> NewCredentia
 def api_credential_revoke(*, credential: Application) -> None:
     """Delete the credential and every token issued with it: requests carrying them are refused from now on."""
     credential.delete()
+
+
+def api_tokens_clear_expired(*, now: datetime | None = None) -> int:
+    """Delete expired access tokens (django-oauth-toolkit's own cleanup); answers how many there were."""
+    expired = AccessToken.objects.filter(expires__lt=now or timezone.now()).count()
+    if expired:
+        clear_expired()
+    return expired

@@ -152,6 +152,7 @@ CELERY_TASK_ROUTES = {
     "dispatcher.deliver": {"queue": "deliveries"},
     "dispatcher.sweep": {"queue": "maintenance"},
     "dispatcher.purge_history": {"queue": "maintenance"},
+    "dispatcher.clear_expired_tokens": {"queue": "maintenance"},
 }
 CELERY_TASK_DEFAULT_QUEUE = "maintenance"
 

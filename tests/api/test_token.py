@@ -167,3 +167,14 @@ def test_the_client_secret_is_stored_hashed(new_credential):
     new_credential.credential.refresh_from_db()
     assert new_credential.client_secret not in new_credential.credential.client_secret
     assert new_credential.credential.client_secret.startswith("pbkdf2_sha256_client_secret$")
+
+
+def test_expired_tokens_are_cleared_and_live_ones_kept(producer, new_credential):
+    live = hotmart_token_request(new_credential.credential.client_id, new_credential.client_secret).json()
+    dead = hotmart_token_request(new_credential.credential.client_id, new_credential.client_secret).json()
+    AccessToken.objects.filter(token=dead["access_token"]).update(expires=timezone.now() - timedelta(seconds=1))
+
+    assert configuration_services.api_tokens_clear_expired() == 1
+
+    assert list(AccessToken.objects.values_list("token", flat=True)) == [live["access_token"]]
+    assert Api(producer, live["access_token"]).get("/api/v1/account").status_code == 200
