@@ -103,7 +103,8 @@ def api_exception_handler(exc, context):
         set_rollback()
         body = error_body([{"code": "server_error", "message": "Something went wrong on our side.", "field": None}])
         return Response(body, status=status.HTTP_500_INTERNAL_SERVER_ERROR)
-    items = list(_items(exc.detail)) or [{"code": "error", "message": "Request failed.", "field": None}]
+    # The response's data, not the exception's: DRF has turned Django's Http404 and PermissionDenied into its own.
+    items = list(_items(response.data)) or [{"code": "error", "message": "Request failed.", "field": None}]
     if not isinstance(exc, exceptions.ValidationError):
         items = [{**item, "field": None} for item in _message(exc, items)]
     response.data = error_body(items)

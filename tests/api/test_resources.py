@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import pytest
 from django.contrib.auth.models import User
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
 from django.test import Client
 
 from configurations.models import Account, Product
 from configurations.services import configuration_create
+from dispatcher.api.errors import api_exception_handler
 from history.models import Event
 from tests.api.conftest import Api, assert_error
 from tests.factories import ProductFactory
@@ -194,3 +197,10 @@ def test_an_event_for_another_producers_product_is_refused(api, other_api, produ
 def test_an_event_without_any_product_says_so(api):
     body = assert_error(api.post("/api/v1/events", {"event_type": "PURCHASE_APPROVED"}), 400, field="product")
     assert "create one first" in body["message"]
+
+
+def test_djangos_own_404_and_403_come_out_in_the_error_format(api):
+    for exc, status in ((Http404("No such thing."), 404), (PermissionDenied("Not yours."), 403)):
+        response = api_exception_handler(exc, {})
+        assert response.status_code == status
+        assert response.data["field"] is None and response.data["code"] in ("not_found", "permission_denied")
