@@ -131,7 +131,8 @@ def configuration_remove(*, configuration: Configuration, reason: str = "Configu
 
 
 def configuration_gone(*, owner_id: int, configuration_id: int, reason: str, now: datetime | None = None) -> str:
-    """The receiver answered 410 Gone: what the rules say to do with its configuration; answers what was done.
+    """The receiver answered 410 Gone: do what the rules say with its configuration; answers what was done
+    ("unsubscribed", "disabled", or "" when it was already gone or disabled).
 
     A REST hook subscription (created by an integration) is unsubscribed, i.e. removed, as the REST Hooks
     pattern expects: the tool asked for it through the API and would otherwise never learn it is dead. Any
@@ -139,7 +140,7 @@ def configuration_gone(*, owner_id: int, configuration_id: int, reason: str, now
     """
     configuration = configuration_selectors.configuration_get(owner_id=owner_id, configuration_id=configuration_id)
     if configuration is None:
-        return "already-removed"
+        return ""
     if configuration.created_by_integration:
         configuration_remove(configuration=configuration, reason=f"REST hook unsubscribed: {reason}")
         return "unsubscribed"
