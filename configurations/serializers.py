@@ -129,9 +129,18 @@ class HookSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class HookEventField(serializers.ChoiceField):
+    """A hook event, also as the help article writes it: "Cart abandonment" is ``cart_abandonment``."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, str):
+            data = "_".join(data.strip().lower().replace("-", " ").split())
+        return super().to_internal_value(data)
+
+
 class HookSubscribeSerializer(serializers.Serializer):
     target_url = serializers.CharField(max_length=2000, help_text="Where the automation tool receives the POSTs.")
-    event = serializers.ChoiceField(choices=list(HOOK_EVENTS), help_text="The REST hook event to subscribe to.")
+    event = HookEventField(choices=list(HOOK_EVENTS), help_text="The REST hook event to subscribe to.")
 
 
 class HookListSerializer(serializers.Serializer):

@@ -45,6 +45,14 @@ def test_subscribing_creates_a_configuration_marked_as_made_by_an_integration(ap
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize("written", ["Cart abandonment", "cart-abandonment", " CART_ABANDONMENT "])
+def test_hook_events_are_also_accepted_as_the_help_article_writes_them(api, written):
+    response = api.post("/api/v1/hooks", {"target_url": TARGET, "event": written})
+    assert response.status_code == 201, response.content
+    assert response.json()["event"] == "cart_abandonment"
+
+
+@pytest.mark.django_db
 def test_the_same_target_can_subscribe_twice_under_distinct_names(api):
     first = api.post("/api/v1/hooks", {"target_url": TARGET, "event": "order"}).json()
     second = api.post("/api/v1/hooks", {"target_url": TARGET, "event": "order"}).json()
