@@ -12,7 +12,7 @@ from configurations.models import Account, Product
 from configurations.services import configuration_create
 from dispatcher.api.errors import api_exception_handler
 from history.models import Event
-from tests.api.conftest import Api, assert_error
+from tests.api.conftest import Api, assert_error, bearer_token
 from tests.factories import ProductFactory
 
 pytestmark = pytest.mark.django_db
@@ -204,3 +204,34 @@ def test_djangos_own_404_and_403_come_out_in_the_error_format(api):
         response = api_exception_handler(exc, {})
         assert response.status_code == status
         assert response.data["field"] is None and response.data["code"] in ("not_found", "permission_denied")
+
+
+def every_operation():
+    document = Client().get("/api/schema/?format=json").json()
+    for path, item in document["paths"].items():
+        for method in item:
+            if path.startswith("/api/"):
+                yield method, path.replace("{id}", "1")
+
+
+@pytest.mark.parametrize("authorization", [None, "Bearer not-a-token", "Basic dXNlcjpwYXNz"])
+def test_every_operation_refuses_a_request_without_a_valid_token(db, authorization):
+    headers = {"HTTP_AUTHORIZATION": authorization} if authorization else {}
+    operations = list(every_operation())
+    assert len(operations) >= 20
+    for method, path in operations:
+        response = getattr(Client(**headers), method)(path, content_type="application/json")
+        assert_error(response, 401)
+        assert response["WWW-Authenticate"].startswith("Bearer"), (method, path)
+
+
+def test_a_read_token_may_call_every_read_and_no_change(producer):
+    read_only = Api(producer, bearer_token(producer, scope="read"))
+    for method, path in every_operation():
+        response = (
+            getattr(read_only.client, method)(path, {}, format="json") if method != "get" else read_only.get(path)
+        )
+        if method == "get":
+            assert response.status_code in (200, 404), (method, path, response.content)
+        else:
+            assert_error(response, 403, code="permission_denied")
