@@ -46,3 +46,12 @@ EVENT_GROUPS: dict[str, tuple[EventType, ...]] = {
 
 # Events about a subscription: they can only happen to a product sold by subscription.
 SUBSCRIPTION_EVENTS = frozenset(EVENT_GROUPS["Subscriptions"])
+
+# REST hook events, named the way Hotmart's help article lists them for Zapier, and the event types each one
+# stands for: a subscription to "order" is a configuration listening to every purchase event.
+HOOK_EVENTS: dict[str, tuple[EventType, ...]] = {
+    "order": EVENT_GROUPS["Purchases"],
+    "cart_abandonment": (EventType.PURCHASE_OUT_OF_SHOPPING_CART,),
+    "plan_change": (EventType.SWITCH_PLAN,),
+    "subscription_cancellation": (EventType.SUBSCRIPTION_CANCELLATION,),
+}

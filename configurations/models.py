@@ -75,6 +75,12 @@ class Configuration(models.Model):
     failing_since = models.DateTimeField(null=True, blank=True)
     # True while it has signing secrets: each POST then carries Standard Webhooks signature headers.
     signing_enabled = models.BooleanField(default=False)
+    # Made by an automation tool through the REST hooks API (POST /api/v1/hooks), not by a person: it is
+    # removed, not just disabled, when its target answers 410 Gone, as the REST Hooks pattern expects.
+    created_by_integration = models.BooleanField(default=False)
+    hook_event = models.CharField(
+        max_length=40, blank=True, help_text="The REST hook event it was subscribed for, e.g. 'order'."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.contrib.auth import get_user_model
-from django.db.models import Q, QuerySet
+from django.db.models import Max, Q, QuerySet
+from oauth2_provider.models import Application
 
 from configurations.models import Account, Configuration, Product, SigningSecret
 
@@ -56,3 +57,29 @@ def signing_secrets_active(*, configuration_id: int, now: datetime) -> list[str]
 
 def signing_secret_list(*, configuration_id: int) -> list[SigningSecret]:
     return list(SigningSecret.objects.filter(configuration_id=configuration_id).order_by("-created_at", "-id"))
+
+
+def hook_list(*, owner_id: int) -> QuerySet[Configuration]:
+    """The owner's REST hook subscriptions: configurations created by an integration, oldest first."""
+    return Configuration.objects.filter(owner_id=owner_id, created_by_integration=True).order_by("id")
+
+
+def hook_get(*, owner_id: int, hook_id: int) -> Configuration | None:
+    return hook_list(owner_id=owner_id).filter(pk=hook_id).first()
+
+
+def api_credential_list(*, owner_id: int) -> QuerySet[Application]:
+    """The owner's API credentials, newest first, each with ``last_token_at``: when a token was last issued."""
+    return (
+        Application.objects.filter(_credentials_of(owner_id))
+        .annotate(last_token_at=Max("accesstoken__created"))
+        .order_by("-created", "-id")
+    )
+
+
+def api_credential_get(*, owner_id: int, credential_id: int) -> Application | None:
+    return Application.objects.filter(_credentials_of(owner_id), pk=credential_id).first()
+
+
+def _credentials_of(owner_id: int) -> Q:
+    return Q(user_id=owner_id, authorization_grant_type=Application.GRANT_CLIENT_CREDENTIALS)

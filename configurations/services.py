@@ -7,17 +7,22 @@ import random
 import secrets
 import string
 import unicodedata
+import uuid
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from oauth2_provider.models import AccessToken, Application, clear_expired
 
-from configurations.events import EventType
+from configurations.credentials import basic_value
+from configurations.events import HOOK_EVENTS, EventType
 from configurations.models import Account, Configuration, Product, SigningSecret
 from configurations.validators import validate_target_url
 
@@ -240,3 +245,96 @@ def signing_disable(*, configuration: Configuration) -> None:
         SigningSecret.objects.filter(configuration=configuration).delete()
         Configuration.objects.filter(pk=configuration.pk).update(signing_enabled=False)
     configuration.signing_enabled = False
+
+
+def hook_subscribe(*, owner: AbstractBaseUser, target_url: str, event: str) -> Configuration:
+    """Subscribe an automation tool's URL to a REST hook event (``order``, ``cart_abandonment``, ...).
+
+    The subscription is an active configuration listening to the event types the hook event stands for,
+    marked as created by an integration, named after the event and the target's host.
+    """
+    event = (event or "").strip().lower()
+    if event not in HOOK_EVENTS:
+        raise ValidationError({"event": f"Unknown hook event {event!r}; valid: {', '.join(HOOK_EVENTS)}."})
+    try:
+        host = urlsplit((target_url or "").strip()).hostname or "?"
+    except ValueError:
+        host = "?"
+    for _ in range(5):
+        name = _free_configuration_name(owner=owner, base=f"Hook: {event} → {host}"[:90])
+        try:
+            name, events, url = _clean_configuration(
+                owner=owner, name=name, events=HOOK_EVENTS[event], url=target_url, product=None
+            )
+        except ValidationError as exc:
+            raise ValidationError({"target_url" if f == "url" else f: m for f, m in exc.message_dict.items()}) from None
+        try:
+            with transaction.atomic():
+                return Configuration.objects.create(
+                    owner=owner, name=name, events=events, url=url, created_by_integration=True, hook_event=event
+                )
+        except IntegrityError:
+            continue  # another subscription took the same name at the same moment: choose again
+    raise ValidationError({"target_url": "Too many subscriptions at once for this target; try again."})
+
+
+def _free_configuration_name(*, owner: AbstractBaseUser, base: str) -> str:
+    taken = set(Configuration.objects.filter(owner=owner, name__startswith=base).values_list("name", flat=True))
+    number = 1
+    name = base
+    while name in taken:
+        number += 1
+        name = f"{base} ({number})"
+    return name
+
+
+@dataclass(frozen=True)
+class NewCredential:
+    """A credential just created, with its secret in the clear: the only moment it exists unhashed."""
+
+    credential: Application
+    client_secret: str
+
+    @property
+    def basic(self) -> str:
+        return basic_value(self.credential.client_id, self.client_secret)
+
+
+CREDENTIAL_NAME_MAX = 100
+
+
+def api_credential_create(*, owner: AbstractBaseUser, name: str) -> NewCredential:
+    """Create an API credential (an OAuth2 client-credentials application) for the producer.
+
+    Client ID and Secret are UUIDs, as Hotmart's are. Only a hash of the secret is stored, so the caller
+    shows it once.
+    """
+    name = (name or "").strip()
+    if not name:
+        raise ValidationError({"name": "Give the credential a name, e.g. the tool that will use it."})
+    if len(name) > CREDENTIAL_NAME_MAX:
+        raise ValidationError({"name": f"The name is longer than {CREDENTIAL_NAME_MAX} characters."})
+    secret = str(uuid.uuid4())
+    credential = Application.objects.create(
+        user=owner,
+        name=name,
+        client_type=Application.CLIENT_CONFIDENTIAL,
+        authorization_grant_type=Application.GRANT_CLIENT_CREDENTIALS,
+        client_secret=secret,
+        hash_client_secret=True,
+        redirect_uris="",
+    )
+    return NewCredential(credential=credential, client_secret=secret)
+
+
+def api_credential_revoke(*, credential: Application) -> None:
+    """Delete the credential and every token issued with it: requests carrying them are refused from now on."""
+    credential.delete()
+
+
+def api_tokens_clear_expired(*, now: datetime | None = None) -> int:
+    """Delete expired access tokens (django-oauth-toolkit's own cleanup); answers how many there were."""
+    expired = AccessToken.objects.filter(expires__lt=now or timezone.now()).count()
+    if expired:
+        clear_expired()
+    return expired

@@ -18,6 +18,9 @@ def _schedule_periodic_tasks(sender, **_kwargs):
     conf = dispatcher_settings()
     sender.add_periodic_task(conf.sweep_interval, sender.signature("dispatcher.sweep"), name="sweep due notifications")
     sender.add_periodic_task(3600.0, sender.signature("dispatcher.purge_history"), name="purge old history")
+    sender.add_periodic_task(
+        3600.0, sender.signature("dispatcher.clear_expired_tokens"), name="delete expired API access tokens"
+    )
 
 
 @signals.worker_ready.connect

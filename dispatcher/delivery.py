@@ -24,7 +24,7 @@ from configurations import services as configuration_services
 from dispatcher import metrics, retry, transport
 from dispatcher.conf import DispatcherSettings, dispatcher_settings
 from dispatcher.queue import DELIVERIES, bulk_resends_enqueue, deliveries_enqueue, lane_for
-from dispatcher.services import configuration_stop
+from dispatcher.services import configuration_gone, configuration_stop
 from history import selectors as history_selectors
 from history import services as history_services
 from history.choices import AttemptTrigger, BulkResendStatus, ErrorKind, NotificationStatus
@@ -190,11 +190,21 @@ def _save(notification, attempt, transition, disable_reason: str, succeeded: boo
             )
         if saved is not None and disable_reason:
             configuration_id = notification.configuration_id
-            stopped = configuration_stop(configuration_id=configuration_id, reason=disable_reason, now=now)
-            if stopped is not None:
-                log.warning(
-                    "configuration_disabled", configuration=configuration_id, reason=disable_reason, stopped=stopped
+            if attempt.response_status == 410:
+                done = configuration_gone(
+                    owner_id=notification.owner_id, configuration_id=configuration_id, reason=disable_reason, now=now
                 )
+                if done:
+                    log.warning("configuration_gone", configuration=configuration_id, action=done)
+            else:
+                stopped = configuration_stop(configuration_id=configuration_id, reason=disable_reason, now=now)
+                if stopped is not None:
+                    log.warning(
+                        "configuration_disabled",
+                        configuration=configuration_id,
+                        reason=disable_reason,
+                        stopped=stopped,
+                    )
     return saved is not None
 
 

@@ -7,10 +7,13 @@ secret are masked before anything is rendered, so a careless ``log.info(..., hot
 from __future__ import annotations
 
 import logging.config
+import re
 
 import structlog
 
 SECRET_KEYS = ("hottok", "secret", "password", "authorization", "token")
+# A secret in a URL's query string, e.g. Hotmart-shaped token requests: ?client_secret=...
+_QUERY_SECRET = re.compile(r"([?&][^=&\s]*(?:" + "|".join(SECRET_KEYS) + r")[^=&\s]*=)[^&\s\"]*", re.IGNORECASE)
 
 
 def mask_secret(value: object) -> str:
@@ -19,6 +22,22 @@ def mask_secret(value: object) -> str:
     if len(text) >= 16:
         return f"{text[:4]}…{text[-4:]}"
     return "****" if text else ""
+
+
+def mask_query_secrets(text: str) -> str:
+    """``/token?client_id=a&client_secret=b`` -> ``/token?client_id=a&client_secret=****``."""
+    return _QUERY_SECRET.sub(r"\1****", text)
+
+
+class QuerySecretsFilter(logging.Filter):
+    """Masks secrets in URLs that other libraries log, like runserver's request lines."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.msg, str):
+            record.msg = mask_query_secrets(record.msg)
+        if isinstance(record.args, tuple):
+            record.args = tuple(mask_query_secrets(a) if isinstance(a, str) else a for a in record.args)
+        return True
 
 
 def _mask_secrets(_logger, _name, event_dict):
@@ -56,7 +75,10 @@ def configure_logging(*, level: str = "INFO", fmt: str = "console") -> None:
                     "foreign_pre_chain": shared,
                 }
             },
-            "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "structured"}},
+            "filters": {"query_secrets": {"()": QuerySecretsFilter}},
+            "handlers": {
+                "console": {"class": "logging.StreamHandler", "formatter": "structured", "filters": ["query_secrets"]}
+            },
             "root": {"handlers": ["console"], "level": level},
             "loggers": {
                 "django.db.backends": {"level": "INFO"},

@@ -131,13 +131,30 @@ def configuration_stop(*, configuration_id: int, reason: str, now: datetime | No
         )
 
 
-def configuration_remove(*, configuration: Configuration) -> None:
-    """Delete a configuration; its open notifications stop and its history stays."""
+def configuration_remove(*, configuration: Configuration, reason: str = "Configuration removed.") -> None:
+    """Delete a configuration; its open notifications stop (with ``reason``) and its history stays."""
     with transaction.atomic():
-        history_services.notifications_cancel_for_configuration(
-            configuration_id=configuration.pk, reason="Configuration removed."
-        )
+        history_services.notifications_cancel_for_configuration(configuration_id=configuration.pk, reason=reason)
         configuration_services.configuration_delete(configuration=configuration)
+
+
+def configuration_gone(*, owner_id: int, configuration_id: int, reason: str, now: datetime | None = None) -> str:
+    """The receiver answered 410 Gone: do what the rules say with its configuration; answers what was done
+    ("unsubscribed", "disabled", or "" when it was already gone or disabled).
+
+    A REST hook subscription (created by an integration) is unsubscribed, i.e. removed, as the REST Hooks
+    pattern expects: the tool asked for it through the API and would otherwise never learn it is dead. Any
+    other configuration is disabled with the reason, so that its owner sees it and can fix the URL.
+    """
+    configuration = configuration_selectors.configuration_get(owner_id=owner_id, configuration_id=configuration_id)
+    if configuration is None:
+        return ""
+    if configuration.created_by_integration:
+        configuration_remove(configuration=configuration, reason=f"REST hook unsubscribed: {reason}")
+        return "unsubscribed"
+    return (
+        "disabled" if configuration_stop(configuration_id=configuration_id, reason=reason, now=now) is not None else ""
+    )
 
 
 def notification_resend(*, owner: AbstractBaseUser, notification_id: int) -> Notification:

@@ -79,6 +79,9 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
+    "oauth2_provider",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "dispatcher.apps.DispatcherConfig",
     "configurations.apps.ConfigurationsConfig",
     "history.apps.HistoryConfig",
@@ -181,6 +184,7 @@ CELERY_TASK_ROUTES = {
     "dispatcher.sweep": {"queue": "maintenance"},
     "dispatcher.purge_history": {"queue": "maintenance"},
     "dispatcher.bulk_resend": {"queue": "maintenance"},
+    "dispatcher.clear_expired_tokens": {"queue": "maintenance"},
 }
 CELERY_TASK_DEFAULT_QUEUE = "maintenance"
 
@@ -213,6 +217,14 @@ DISPATCHER = {
 }
 
 # --- Auth, i18n, static -----------------------------------------------------------------------------------
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",  # people's passwords: Django's default
+    "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.BCryptSHA256PasswordHasher",
+    "django.contrib.auth.hashers.ScryptPasswordHasher",
+    "configurations.credentials.ClientSecretHasher",  # API client secrets (random UUIDs)
+]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -242,9 +254,66 @@ STORAGES = {
     },
 }
 
+# --- REST API (docs/api.md) -------------------------------------------------------------------------------
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # Bearer first: a request without credentials is answered 401 with `WWW-Authenticate: Bearer`.
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "dispatcher.api.auth.BearerTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["dispatcher.api.auth.IsProducer"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "EXCEPTION_HANDLER": "dispatcher.api.errors.api_exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "dispatcher.api.schema.AutoSchema",
+    "DEFAULT_METADATA_CLASS": "dispatcher.api.metadata.OptionsMetadata",
+}
+
+# Access tokens for the API: OAuth2 client credentials (django-oauth-toolkit), issued by the Hotmart-shaped
+# endpoint POST /security/oauth/token. Hotmart's tokens live 48 hours.
+API_TOKEN_EXPIRE_SECONDS = env_int("API_TOKEN_EXPIRE_SECONDS", 172800)
+OAUTH2_PROVIDER = {
+    "ACCESS_TOKEN_EXPIRE_SECONDS": API_TOKEN_EXPIRE_SECONDS,
+    "SCOPES": {"read": "Read configurations, products, notifications and the account.", "write": "Change them."},
+    "DEFAULT_SCOPES": ["read", "write"],
+    # Hotmart's Client IDs and Secrets are UUIDs; secrets are stored hashed, so they are shown once.
+    "CLIENT_ID_GENERATOR_CLASS": "configurations.credentials.UUIDGenerator",
+    "CLIENT_SECRET_GENERATOR_CLASS": "configurations.credentials.UUIDGenerator",
+    "CLIENT_SECRET_HASHER": "pbkdf2_sha256_client_secret",
+}
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Hotmart Webhook Dispatcher Simulator API",
+    "DESCRIPTION": (
+        "Everything the dashboard does, over HTTP: configurations, products, simulated events, notifications "
+        "and their attempts, resends, the account's hottok, and REST hooks for automation tools. Authenticate "
+        "with an OAuth2 client-credentials token from `POST /security/oauth/token` (Hotmart's shape; create "
+        "credentials on the Credentials page) sent as `Authorization: Bearer <token>`. Errors are JSON: "
+        "`{code, message, field, errors}`. Guide with curl examples: docs/api.md."
+    ),
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_AUTHENTICATION": [],  # the contract is public; a stale token must not hide it
+    # Swagger UI's files come from the drf-spectacular-sidecar package: the docs work offline.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "OAUTH2_FLOWS": ["clientCredentials"],
+    "OAUTH2_TOKEN_URL": "/security/oauth/token",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "dispatcher.api.schema.document_token_endpoint",
+    ],
+    "ENUM_NAME_OVERRIDES": {
+        "EventTypeEnum": "configurations.events.EventType",
+        "NotificationStatusEnum": "history.choices.NotificationStatus",
+        "ConfigurationStatusEnum": "configurations.models.Configuration.Status",
+        "BulkResendStatusEnum": "history.choices.BulkResendStatus",
+        "AttemptTriggerEnum": "history.choices.AttemptTrigger",
+        "ErrorKindEnum": "history.choices.ErrorKind",
+    },
 }
 
 # Prometheus: /metrics is open unless METRICS_TOKEN is set (then: Authorization: Bearer <token>).

@@ -2,6 +2,7 @@
 
 from celery import shared_task
 
+from configurations.services import api_tokens_clear_expired
 from dispatcher import delivery
 
 
@@ -19,6 +20,11 @@ def sweep() -> int:
 @shared_task(name="dispatcher.purge_history")
 def purge_history() -> int:
     return delivery.history_purge_old()
+
+
+@shared_task(name="dispatcher.clear_expired_tokens")
+def clear_expired_tokens() -> int:
+    return api_tokens_clear_expired()
 
 
 @shared_task(name="dispatcher.bulk_resend")

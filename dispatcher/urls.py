@@ -3,6 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from dispatcher import views
+from dispatcher.api.oauth import HotmartTokenView
 from dispatcher.dashboard import views as dashboard_views
 
 urlpatterns = [
@@ -17,4 +18,7 @@ urlpatterns = [
     path("health", views.health, name="health"),
     path("health/live", views.live, name="health-live"),
     path("metrics", views.prometheus, name="metrics"),
+    path("credentials/", include("configurations.credentials_views")),
+    path("security/oauth/token", HotmartTokenView.as_view(), name="oauth-token"),
+    path("api/", include("dispatcher.api.urls")),
 ]

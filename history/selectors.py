@@ -113,15 +113,19 @@ def notifications_missed_since(*, configuration_id: int, since: datetime) -> Mis
     return Missed(count=rows["count"], earliest=rows["earliest"])
 
 
-def _bulk_resend_scope(job: BulkResend) -> QuerySet[Notification]:
+def _bulk_resend_window(job: BulkResend) -> QuerySet[Notification]:
+    """The notifications a job looks at, whatever their status is now."""
     return Notification.objects.filter(
         configuration_id=job.configuration_id,
-        status__in=job.statuses,
         is_test=False,
         created_at__gte=job.window_start,
         created_at__lte=job.window_end,
         created_at__lt=job.created_at,
     )
+
+
+def _bulk_resend_scope(job: BulkResend) -> QuerySet[Notification]:
+    return _bulk_resend_window(job).filter(status__in=job.statuses)
 
 
 def notification_earlier_attempts_all_url_errors(*, notification_id: int) -> bool:
@@ -167,10 +171,11 @@ def decode_cursor(cursor: str) -> tuple[datetime, int]:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         moment, pk = raw.split("|")
-        parsed = parse_datetime(moment)
-        if parsed is None:
+        parsed, number = parse_datetime(moment), int(pk)
+        # Only what encode_cursor makes: an aware time and an id the database's 64-bit integers can hold.
+        if parsed is None or timezone.is_naive(parsed) or not 0 < number < 2**63:
             raise ValueError(moment)
-        return parsed, int(pk)
+        return parsed, number
     except (ValueError, UnicodeDecodeError, binascii.Error):
         raise ValidationError({"cursor": "This page link is not valid; start again from the first page."}) from None
 
@@ -246,8 +251,21 @@ def bulk_resend_list(*, owner_id: int, configuration_id: int | None = None, limi
 
 
 def bulk_resend_sent_count(*, job: BulkResend) -> int:
-    """How many of the job's notifications have had their resend attempt made since the job started."""
-    return _bulk_resend_scope(job).filter(resend_requested_at__isnull=True, last_attempt_at__gte=job.created_at).count()
+    """How many of the job's notifications have had their resend attempt made since the job started.
+
+    Counted from the manual attempts of the notifications the job has gone through (up to its cursor): a
+    resend that succeeds moves its notification out of the job's statuses, so the job's scope no longer
+    finds it.
+    """
+    gone_through = _bulk_resend_window(job).filter(pk__lte=job.last_notification_id)
+    return (
+        Attempt.objects.filter(
+            notification__in=gone_through, trigger=AttemptTrigger.MANUAL, started_at__gte=job.created_at
+        )
+        .values("notification_id")
+        .distinct()
+        .count()
+    )
 
 
 def latest_status_codes(*, configuration_ids: Sequence[int]) -> dict[int, tuple[str, int | None, datetime]]:

@@ -9,6 +9,7 @@ _SECTIONS = {
     "documentation": "documentation",
     "documentation_event": "documentation",
     "history": "history",
+    "credentials": "credentials",
 }
 
 

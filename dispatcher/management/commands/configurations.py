@@ -28,6 +28,8 @@ def configuration_dict(configuration: Configuration) -> dict:
         "disabled_reason": configuration.disabled_reason or None,
         "disabled_at": configuration.disabled_at.isoformat() if configuration.disabled_at else None,
         "failing_since": configuration.failing_since.isoformat() if configuration.failing_since else None,
+        "created_by_integration": configuration.created_by_integration,
+        "hook_event": configuration.hook_event or None,
         "created_at": configuration.created_at.isoformat(),
         "updated_at": configuration.updated_at.isoformat(),
     }
@@ -142,9 +144,14 @@ class Command(BaseCommand):
             status = row["status"] if row["status"] == "active" else f"DISABLED ({row['disabled_reason']})"
             if row["status"] == "active" and row["failing_since"]:
                 status = f"active, FAILING since {row['failing_since'][:19]}"
+            origin = (
+                f"\n      created by an integration (REST hook: {row['hook_event']})"
+                if row["created_by_integration"]
+                else ""
+            )
             self.stdout.write(
                 f"{row['id']:>4}  {row['name']:<24}  {row['scope']:<24}  {status:<8}  {row['url']}\n"
-                f"      events: {', '.join(row['events'])}"
+                f"      events: {', '.join(row['events'])}{origin}"
             )
 
     def handle_show(self, *, id, owner, json, **_):

@@ -1,0 +1,90 @@
+"""``POST /security/oauth/token`` in the shape of Hotmart's, served by django-oauth-toolkit.
+
+Hotmart's clients call ``POST /security/oauth/token?grant_type=client_credentials&client_id=..&client_secret=..``
+with ``Authorization: Basic base64(client_id:client_secret)`` and read ``{"access_token", "token_type":
+"bearer", "expires_in", "scope"}``. django-oauth-toolkit (oauthlib) does the OAuth2 work: client
+authentication, hashed secrets, token issue and expiry. Two adaptations here: the query string parameters
+are handed to oauthlib as body parameters (it refuses a query string on a token request), and the answer's
+``token_type`` is spelled in lower case, as Hotmart's is. Errors stay OAuth2's: ``{"error",
+"error_description"}``, 401 for wrong credentials.
+"""
+
+from __future__ import annotations
+
+import json
+from urllib.parse import urlsplit, urlunsplit
+
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils.decorators import method_decorator
+from django.views.decorators.csrf import csrf_exempt
+from oauth2_provider.oauth2_backends import OAuthLibCore
+from oauth2_provider.views import TokenView
+from oauthlib.common import urlencode
+
+ERROR_DESCRIPTIONS = {
+    "invalid_client": (
+        "Client authentication failed: check the Client ID and Client Secret (or the Basic value) "
+        "on the Credentials page, or create a new credential there."
+    ),
+    "unsupported_grant_type": "Only grant_type=client_credentials is supported.",
+    "unauthorized_client": "This credential may only use grant_type=client_credentials.",
+}
+
+
+class QueryStringOAuthLibCore(OAuthLibCore):
+    """Token request parameters from the query string too, as Hotmart's clients send them; the body wins."""
+
+    def _extract_params(self, request: HttpRequest):
+        uri, http_method, body, headers = super()._extract_params(request)
+        if request.GET:
+            params = dict(request.GET.items())
+            params.update(dict(self.extract_body(request)))
+            body = urlencode(list(params.items()))
+            uri = urlunsplit(urlsplit(uri)._replace(query=""))
+        return uri, http_method, body, headers
+
+
+@method_decorator(csrf_exempt, name="dispatch")
+class HotmartTokenView(TokenView):
+    """Issue an access token for an API credential (OAuth2 client credentials grant)."""
+
+    oauthlib_backend_class = QueryStringOAuthLibCore
+    http_method_names = ["post", "options"]
+
+    def post(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        grant_type = request.POST.get("grant_type") or request.GET.get("grant_type")
+        if not grant_type:
+            return oauth_error(400, "invalid_request", "Missing grant_type=client_credentials.")
+        if grant_type != "client_credentials":
+            return oauth_error(400, "unsupported_grant_type", ERROR_DESCRIPTIONS["unsupported_grant_type"])
+        return _hotmart_shape(super().post(request, *args, **kwargs))
+
+    def http_method_not_allowed(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        response = oauth_error(405, "invalid_request", f"{request.method} is not allowed: POST the token request.")
+        response["Allow"] = "POST, OPTIONS"
+        return response
+
+
+def oauth_error(status: int, error: str, description: str) -> JsonResponse:
+    return JsonResponse({"error": error, "error_description": description}, status=status)
+
+
+def _hotmart_shape(response: HttpResponse) -> HttpResponse:
+    try:
+        data = json.loads(response.content or b"{}")
+    except ValueError:
+        data = {}
+    if response.status_code == 200:
+        data["token_type"] = "bearer"
+    else:
+        error = data.get("error") or "invalid_request"
+        data = {
+            "error": error,
+            "error_description": ERROR_DESCRIPTIONS.get(error) or data.get("error_description") or "Bad token request.",
+        }
+    shaped = JsonResponse(data, status=response.status_code)
+    for header in ("Cache-Control", "Pragma", "WWW-Authenticate"):
+        if response.has_header(header):
+            shaped[header] = response[header]
+    shaped.setdefault("Cache-Control", "no-store")
+    return shaped

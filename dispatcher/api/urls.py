@@ -1,0 +1,26 @@
+"""/api/: the v1 resources, the OpenAPI schema and its browsable docs; any other path is a JSON 404."""
+
+from django.urls import include, path, re_path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.routers import SimpleRouter
+
+from configurations.api import AccountView, ConfigurationViewSet, HookViewSet, HottokRegenerateView, ProductViewSet
+from dispatcher.api.errors import api_not_found
+from history.api import BulkResendViewSet, EventViewSet, NotificationViewSet
+
+router = SimpleRouter(trailing_slash=False)  # /api/v1/hooks, as REST hook clients call it
+router.register("configurations", ConfigurationViewSet, basename="configuration")
+router.register("products", ProductViewSet, basename="product")
+router.register("events", EventViewSet, basename="event")
+router.register("notifications", NotificationViewSet, basename="notification")
+router.register("bulk-resends", BulkResendViewSet, basename="bulk-resend")
+router.register("hooks", HookViewSet, basename="hook")
+
+urlpatterns = [
+    path("v1/account", AccountView.as_view(), name="account"),
+    path("v1/account/regenerate-hottok", HottokRegenerateView.as_view(), name="account-regenerate-hottok"),
+    path("v1/", include(router.urls)),
+    path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    re_path(r"", api_not_found),
+]
