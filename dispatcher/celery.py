@@ -8,7 +8,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dispatcher.settings")
 
 app = Celery("dispatcher")
 app.config_from_object("django.conf:settings", namespace="CELERY")
-app.autodiscover_tasks(["dispatcher"])
+app.autodiscover_tasks(["dispatcher", "inbox"])
 
 
 @app.on_after_finalize.connect
@@ -18,3 +18,4 @@ def _schedule_periodic_tasks(sender, **_kwargs):
     conf = dispatcher_settings()
     sender.add_periodic_task(conf.sweep_interval, sender.signature("dispatcher.sweep"), name="sweep due notifications")
     sender.add_periodic_task(3600.0, sender.signature("dispatcher.purge_history"), name="purge old history")
+    sender.add_periodic_task(600.0, sender.signature("inbox.purge"), name="purge expired inbox requests")

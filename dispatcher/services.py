@@ -1,5 +1,11 @@
 """Recording events: one transaction saves the event and one notification per matching configuration,
-and the notifications' ids are enqueued once it commits."""
+and the notifications' ids are enqueued once it commits.
+
+``event_publish`` is the only place that fans an event out. Its recipients are the producer's matching
+configurations and, for a sale made through an affiliate's hotlink, the affiliate's matching configurations;
+each gets its own payload: in its configuration's version (JSON 2.0.0 or the legacy 1.0 form), with its own
+hottok, and for an affiliate only the fields the catalogue marks as sent to affiliates.
+"""
 
 from __future__ import annotations
 
@@ -14,9 +20,9 @@ from django.utils import timezone
 
 from configurations import selectors as configuration_selectors
 from configurations import services as configuration_services
-from configurations.events import SUBSCRIPTION_EVENTS, EventType
-from configurations.models import Configuration, Product
-from dispatcher.catalogue import PayloadContext, payload_build, payload_serialize
+from configurations.events import AFFILIATE_EVENTS, PURCHASE_EVENTS, SUBSCRIPTION_EVENTS, EventType, PayloadVersion
+from configurations.models import Account, Configuration, Product
+from dispatcher.catalogue import PRODUCER, Audience, PayloadContext, affiliate_audience, payload_encode
 from dispatcher.facts import epoch_ms, sale_facts, test_product
 from dispatcher.queue import bulk_resends_enqueue, deliveries_enqueue
 from history import selectors as history_selectors
@@ -31,6 +37,89 @@ class RecordedEvent:
     notifications: list[Notification]
 
 
+def event_publish(
+    *,
+    owner: AbstractBaseUser,
+    event_type: str,
+    product: Product | None,
+    facts: dict,
+    occurred_at: datetime,
+    transaction_code: str | None = None,
+) -> RecordedEvent:
+    """Save an event with its frozen facts and one pending notification per recipient configuration.
+
+    Call it inside the transaction that saves the sale facts it reports; the notifications are enqueued once
+    that transaction commits. The facts hold everything the payloads are built from, so the event alone
+    rebuilds every payload sent (see ``notification_body``). ``transaction_code`` files a non-purchase event
+    (a members-area one) under its transaction; purchase events are filed under theirs anyway.
+    """
+    account, _ = configuration_services.account_get_or_create(user=owner)
+    if transaction_code is None:
+        transaction_code = facts["purchase"]["transaction"] if event_type in PURCHASE_EVENTS else ""
+    with transaction.atomic():
+        event = history_services.event_create(
+            owner_id=owner.pk,
+            event_type=event_type,
+            product_id=product.pk if product else None,
+            occurred_at=occurred_at,
+            facts=facts,
+            transaction_code=transaction_code,
+            buyer_email=facts["buyer"]["email"],
+        )
+        items = [
+            history_services.NewNotification(
+                configuration_id=configuration.pk,
+                owner_id=configuration.owner_id,
+                payload=body.text,
+                content_type=body.content_type,
+            )
+            for configuration, body in _recipients(event=event, product=product, producer=account)
+        ]
+        notifications = history_services.notifications_create(event=event, items=items, now=timezone.now())
+        ids = [n.pk for n in notifications]
+        if ids:
+            transaction.on_commit(lambda: deliveries_enqueue(ids))
+    return RecordedEvent(event=event, notifications=notifications)
+
+
+def _recipients(*, event: Event, product: Product | None, producer: Account):
+    """(configuration, body) for each configuration that gets the event: the producer's, then each credited
+    affiliate's, in id order."""
+    product_id = product.pk if product else None
+    for configuration in configuration_selectors.configurations_matching(
+        owner_id=event.owner_id, event_type=event.event_type, product_id=product_id
+    ):
+        yield configuration, notification_body(event=event, configuration=configuration, hottok=producer.hottok)
+    if event.event_type not in AFFILIATE_EVENTS:
+        return
+    for affiliate in event.facts.get("affiliates", []):
+        account = configuration_selectors.account_by_affiliate_code(affiliate["code"])
+        if account is None or account.user_id == event.owner_id:
+            continue
+        for configuration in configuration_selectors.configurations_matching(
+            owner_id=account.user_id, event_type=event.event_type, product_id=product_id
+        ):
+            yield configuration, notification_body(event=event, configuration=configuration, hottok=account.hottok)
+
+
+def notification_body(*, event: Event, configuration: Configuration, hottok: str):
+    """The payload ``configuration`` gets for ``event``: in its version, with ``hottok``, and filtered to the
+    affiliate's fields when the configuration is not the producer's."""
+    audience: Audience = PRODUCER if configuration.owner_id == event.owner_id else affiliate_audience(event.facts)
+    ctx = PayloadContext(
+        event_id=str(event.uuid),
+        event_type=event.event_type,
+        created_ms=epoch_ms(event.occurred_at),
+        facts=event.facts,
+        hottok=hottok,
+        audience=audience,
+    )
+    version = configuration.payload_version
+    if version == PayloadVersion.V1 and event.event_type not in PURCHASE_EVENTS:
+        version = PayloadVersion.V2  # unreachable through the services: 1.0 configurations take purchases only
+    return payload_encode(ctx, version)
+
+
 def event_record(
     *,
     owner: AbstractBaseUser,
@@ -39,10 +128,12 @@ def event_record(
     buyer_email: str | None = None,
     occurred_at: datetime | None = None,
 ) -> RecordedEvent:
-    """Record that ``event_type`` happened to a simulated sale of ``product`` and notify who wants it.
+    """Record a one-off sample of ``event_type`` for ``product`` (made-up sale facts, no tracked transaction)
+    and notify who wants it.
 
     Without a product the owner's first one is used (their first subscription product for subscription
-    events). Bad input raises ValidationError naming the field; nothing is saved then.
+    events). Bad input raises ValidationError naming the field; nothing is saved then. Tracked purchases
+    and their lifecycle are ``sales.services``.
     """
     event_type = (event_type or "").strip().upper()
     if event_type not in EventType.values:
@@ -58,40 +149,7 @@ def event_record(
     facts = sale_facts(
         event_type=event_type, product=product, producer=account, occurred_at=occurred_at, buyer_email=buyer_email
     )
-
-    with transaction.atomic():
-        event = history_services.event_create(
-            owner_id=owner.pk,
-            event_type=event_type,
-            product_id=product.pk,
-            occurred_at=occurred_at,
-            facts=facts,
-            transaction_code=facts["purchase"]["transaction"] if event_type.startswith("PURCHASE_") else "",
-            buyer_email=facts["buyer"]["email"],
-        )
-        configurations = configuration_selectors.configurations_matching(
-            owner_id=owner.pk, event_type=event_type, product_id=product.pk
-        )
-        body = payload_serialize(
-            payload_build(
-                PayloadContext(
-                    event_id=str(event.uuid),
-                    event_type=event_type,
-                    created_ms=epoch_ms(occurred_at),
-                    facts=facts,
-                    hottok=account.hottok,
-                )
-            )
-        )
-        notifications = history_services.notifications_create(
-            event=event,
-            items=[history_services.NewNotification(configuration_id=c.pk, payload=body) for c in configurations],
-            now=timezone.now(),
-        )
-        ids = [n.pk for n in notifications]
-        if ids:
-            transaction.on_commit(lambda: deliveries_enqueue(ids))
-    return RecordedEvent(event=event, notifications=notifications)
+    return event_publish(owner=owner, event_type=event_type, product=product, facts=facts, occurred_at=occurred_at)
 
 
 def _product_for(*, owner: AbstractBaseUser, event_type: str, product: Product | None) -> Product:
@@ -155,13 +213,18 @@ def configuration_test_post(*, owner: AbstractBaseUser, configuration: Configura
     """Send a sample payload of ``event_type`` to one configuration now, marked as a test.
 
     Like Hotmart's "send test" button: a test product and a test buyer, one attempt, listed in the history
-    as a test. It goes out even while the configuration is disabled, to check a URL before enabling it.
+    as a test. It goes out even while the configuration is disabled, to check a URL before enabling it. The
+    payload is what that configuration would get: its version, its owner's hottok, an affiliate's fields.
     """
     event_type = (event_type or "").strip().upper()
     if event_type not in EventType.values:
         raise ValidationError({"event_type": f"Unknown event {event_type!r}; valid: {', '.join(EventType.values)}."})
     if configuration.owner_id != owner.pk:
         raise ValidationError({"configuration": "No such configuration."})
+    if configuration.payload_version == PayloadVersion.V1 and event_type not in PURCHASE_EVENTS:
+        raise ValidationError(
+            {"event_type": f"This configuration uses the legacy 1.0 postback, which has no {event_type}."}
+        )
     account, _ = configuration_services.account_get_or_create(user=owner)
     occurred_at = timezone.now()
     product = test_product(owner=owner)
@@ -180,15 +243,20 @@ def configuration_test_post(*, owner: AbstractBaseUser, configuration: Configura
             product_id=None,
             occurred_at=occurred_at,
             facts=facts,
-            transaction_code=facts["purchase"]["transaction"] if event_type.startswith("PURCHASE_") else "",
+            transaction_code=facts["purchase"]["transaction"] if event_type in PURCHASE_EVENTS else "",
             buyer_email=facts["buyer"]["email"],
         )
-        body = payload_serialize(
-            payload_build(PayloadContext(str(event.uuid), event_type, epoch_ms(occurred_at), facts, account.hottok))
-        )
+        body = notification_body(event=event, configuration=configuration, hottok=account.hottok)
         [notification] = history_services.notifications_create(
             event=event,
-            items=[history_services.NewNotification(configuration_id=configuration.pk, payload=body)],
+            items=[
+                history_services.NewNotification(
+                    configuration_id=configuration.pk,
+                    owner_id=owner.pk,
+                    payload=body.text,
+                    content_type=body.content_type,
+                )
+            ],
             now=timezone.now(),
             is_test=True,
         )

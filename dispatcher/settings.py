@@ -64,6 +64,8 @@ INSTALLED_APPS = [
     "dispatcher.apps.DispatcherConfig",
     "configurations.apps.ConfigurationsConfig",
     "history.apps.HistoryConfig",
+    "sales.apps.SalesConfig",
+    "inbox.apps.InboxConfig",
 ]
 
 MIDDLEWARE = [
@@ -149,6 +151,7 @@ CELERY_TASK_ROUTES = {
     "dispatcher.deliver": {"queue": "deliveries"},
     "dispatcher.sweep": {"queue": "maintenance"},
     "dispatcher.purge_history": {"queue": "maintenance"},
+    "inbox.purge": {"queue": "maintenance"},
 }
 CELERY_TASK_DEFAULT_QUEUE = "maintenance"
 
@@ -174,6 +177,32 @@ DISPATCHER = {
     "COUNTDOWN_MAX": env_float("DISPATCHER_COUNTDOWN_MAX", 300),
     "HISTORY_RETENTION_DAYS": env_int("DISPATCHER_HISTORY_RETENTION_DAYS", 60),
     "PURGE_BATCH": env_int("DISPATCHER_PURGE_BATCH", 5000),
+}
+
+# --- The built-in inbox (request catcher; read through inbox.conf, checked by inbox.checks) ----------------
+# Where `make run` serves the web app; inbox URLs (and the demo's configuration) point at it.
+SANDBOX_ADDRPORT = env_str("SANDBOX_ADDRPORT", "127.0.0.1:8000")
+
+
+def _base_url(addrport: str) -> str:
+    """``127.0.0.1:8000`` -> ``http://127.0.0.1:8000``; a wildcard address is reached through loopback."""
+    host, _, port = addrport.rpartition(":")
+    if not host:
+        host, port = "127.0.0.1", addrport
+    if host in ("0.0.0.0", "", "[::]", "::"):
+        host = "127.0.0.1"
+    return f"http://{host}:{port}"
+
+
+INBOX = {
+    "ENABLED": env_bool("INBOX_ENABLED", SANDBOX),
+    "BASE_URL": env_str("INBOX_BASE_URL", _base_url(SANDBOX_ADDRPORT)).rstrip("/"),
+    "RATE_LIMIT": env_int("INBOX_RATE_LIMIT", 120),
+    "RATE_WINDOW": env_float("INBOX_RATE_WINDOW", 60),
+    "MAX_REQUESTS": env_int("INBOX_MAX_REQUESTS", 500),
+    "RETENTION_HOURS": env_float("INBOX_RETENTION_HOURS", 72),
+    "MAX_BODY_BYTES": env_int("INBOX_MAX_BODY_BYTES", 256 * 1024),
+    "MAX_DELAY": env_float("INBOX_MAX_DELAY", 60),
 }
 
 # --- Auth, i18n, static -----------------------------------------------------------------------------------
