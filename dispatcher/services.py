@@ -214,7 +214,7 @@ def configuration_test_post(*, owner: AbstractBaseUser, configuration: Configura
 
     Like Hotmart's "send test" button: a test product and a test buyer, one attempt, listed in the history
     as a test. It goes out even while the configuration is disabled, to check a URL before enabling it. The
-    payload is what that configuration would get: its version, its owner's hottok, an affiliate's fields.
+    payload is in that configuration's version, with its owner's hottok.
     """
     event_type = (event_type or "").strip().upper()
     if event_type not in EventType.values:
