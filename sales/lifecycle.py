@@ -71,6 +71,7 @@ VERB_FOR_STATUS: dict[str, str] = {
 CARD = frozenset({PaymentType.CREDIT_CARD})
 BILLET = frozenset({PaymentType.BILLET})
 BILLET_OR_PIX = frozenset({PaymentType.BILLET, PaymentType.PIX})
+CARD_OR_BILLET = frozenset({PaymentType.CREDIT_CARD, PaymentType.BILLET})  # a PIX is never overdue: it expires
 ANY = frozenset(PaymentType.values)
 
 # Moments a transition waits for or must come before.
@@ -103,7 +104,7 @@ TRANSITIONS: tuple[Rule, ...] = (
     Rule(S.BILLET_PRINTED, S.APPROVED, BILLET_OR_PIX, "the buyer paid the billet or the PIX code"),
     Rule(S.BILLET_PRINTED, S.DELAYED, BILLET, "the billet's due date passed unpaid", not_before=PAYMENT_DUE),
     Rule(S.BILLET_PRINTED, S.EXPIRED, BILLET_OR_PIX, "never paid: the billet or PIX expired", not_before=PAYMENT_DUE),
-    Rule(S.DELAYED, S.APPROVED, ANY, "the overdue payment arrived (a late billet, a card charge retried)"),
+    Rule(S.DELAYED, S.APPROVED, CARD_OR_BILLET, "the overdue payment arrived (a late billet, a card charge retried)"),
     Rule(S.DELAYED, S.EXPIRED, BILLET, "the overdue billet was never paid"),
     Rule(S.DELAYED, S.CANCELED, CARD, "the overdue card charge was given up"),
     Rule(S.APPROVED, S.COMPLETED, ANY, "the warranty ended without a refund", not_before=WARRANTY_END),

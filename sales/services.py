@@ -217,7 +217,7 @@ def transaction_create(
             currency=product.currency,
             offer_code=chosen_plan["offer_code"] if chosen_plan else offer_code_for(product),
             coupon_code=coupon_code,
-            origin={k: v for k, v in (("src", src), ("sck", sck), ("xcod", xcod)) if v},
+            origin={"src": src, "sck": sck, "xcod": xcod} if (src or sck or xcod) else {},
             affiliate=affiliate,
             affiliate_percent=percent,
             subscription=subscription,
