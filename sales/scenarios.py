@@ -26,6 +26,10 @@ from django.utils.dateparse import parse_datetime
 
 from configurations import selectors as configuration_selectors
 from configurations import services as configuration_services
+from configurations.events import AFFILIATE_EVENTS, EventType
+from configurations.models import Configuration
+from inbox import selectors as inbox_selectors
+from inbox import services as inbox_services
 from sales import services
 from sales.lifecycle import PurchaseStatus
 from sales.services import SaleOutcome
@@ -73,8 +77,8 @@ ACTIONS: dict[str, tuple[frozenset[str], str | None]] = {
     "change_charge_day": (frozenset({"subscription", "day"}), "day"),
     "abandon_cart": (frozenset({"product", "buyer_email", "buyer_name", "buyer_phone", "affiliate"}), None),
     "first_access": (frozenset({"transaction"}), "transaction"),
-    "complete_module": (frozenset({"transaction", "module"}), "module"),
-    "affiliate": (frozenset({"username", "name", "product", "commission", "as"}), "username"),
+    "complete_module": (frozenset({"transaction", "module"}), "transaction"),
+    "affiliate": (frozenset({"username", "name", "product", "commission", "inbox", "as"}), "username"),
     "share_buyer_data": (frozenset({"allowed"}), "allowed"),
     "wait": (frozenset({"duration"}), "duration"),
     "sleep": (frozenset({"seconds"}), "seconds"),
@@ -470,7 +474,23 @@ def _affiliate_setup(story: _Story, step: Step) -> str:
         )
     code = _code_of(user)
     story.affiliates[str(options.get("as") or username)] = code
-    return f"affiliate {username} ({code}) sells product {product.hotmart_id}"
+    note = f"affiliate {username} ({code}) sells product {product.hotmart_id}"
+    if _flag(options.get("inbox"), "inbox"):
+        note += f"; its notifications go to {_affiliate_inbox(user)}"
+    return note
+
+
+def _affiliate_inbox(user) -> str:
+    """An inbox of the affiliate and a configuration sending it the events affiliates get (created once)."""
+    name = f"{user.get_username()} inbox"
+    inbox = inbox_selectors.inbox_get_by_name(owner_id=user.pk, name=name) or inbox_services.inbox_create(
+        owner=user, name=name
+    )
+    url = inbox_selectors.inbox_url(inbox)
+    if not Configuration.objects.filter(owner=user, name="Hotlink sales").exists():
+        events = [event for event in EventType.values if event in AFFILIATE_EVENTS]
+        configuration_services.configuration_create(owner=user, name="Hotlink sales", events=events, url=url)
+    return url
 
 
 def _code_of(user) -> str:

@@ -15,8 +15,8 @@ from django.core.management.base import CommandError
 
 from configurations.events import EventType
 from configurations.models import Account, Configuration, Product
-from inbox.models import Inbox
 from history.models import Attempt, Notification
+from inbox.models import Inbox
 from tests.conftest import ROOT, _test_database_url
 from tests.factories import ConfigurationFactory
 
@@ -37,15 +37,6 @@ def manage(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
     )
-
-
-@pytest.fixture
-def demo(db):
-    """The demo producer without its inbox configuration, so each test counts only the notifications it makes."""
-    run("seed_demo")
-    user = get_user_model().objects.get(username="demo")
-    Configuration.objects.filter(owner=user, name="Demo inbox").delete()
-    return user
 
 
 def test_seed_demo_is_idempotent_and_shows_the_hottok_once(db):
