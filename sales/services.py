@@ -627,7 +627,7 @@ def _unique(make: Callable[[], Any], model, field_name: str):
 def _purchase_for_update(*, owner: AbstractBaseUser, code: str) -> Purchase:
     code = (code or "").strip().upper()
     purchase = (
-        Purchase.objects.select_for_update()
+        Purchase.objects.select_for_update(of=("self",))
         .select_related("product", "subscription", "affiliate")
         .filter(owner=owner, transaction=code)
         .first()
@@ -640,7 +640,7 @@ def _purchase_for_update(*, owner: AbstractBaseUser, code: str) -> Purchase:
 def _subscription_for_update(*, owner: AbstractBaseUser, code: str) -> Subscription:
     code = (code or "").strip().upper()
     subscription = (
-        Subscription.objects.select_for_update()
+        Subscription.objects.select_for_update(of=("self",))
         .select_related("product", "affiliate")
         .filter(owner=owner, subscriber_code=code)
         .first()
