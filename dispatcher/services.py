@@ -22,7 +22,7 @@ from configurations import selectors as configuration_selectors
 from configurations import services as configuration_services
 from configurations.events import AFFILIATE_EVENTS, PURCHASE_EVENTS, SUBSCRIPTION_EVENTS, EventType, PayloadVersion
 from configurations.models import Account, Configuration, Product
-from dispatcher.catalogue import PRODUCER, Audience, PayloadContext, affiliate_audience, payload_encode
+from dispatcher.catalogue import PRODUCER, Audience, Body, PayloadContext, affiliate_audience, payload_encode
 from dispatcher.facts import epoch_ms, sale_facts, test_product
 from dispatcher.queue import bulk_resends_enqueue, deliveries_enqueue
 from history import selectors as history_selectors
@@ -67,12 +67,7 @@ def event_publish(
             buyer_email=facts["buyer"]["email"],
         )
         items = [
-            history_services.NewNotification(
-                configuration_id=configuration.pk,
-                owner_id=configuration.owner_id,
-                payload=body.text,
-                content_type=body.content_type,
-            )
+            _new_notification(configuration, body)
             for configuration, body in _recipients(event=event, product=product, producer=account)
         ]
         notifications = history_services.notifications_create(event=event, items=items, now=timezone.now())
@@ -80,6 +75,16 @@ def event_publish(
         if ids:
             transaction.on_commit(lambda: deliveries_enqueue(ids))
     return RecordedEvent(event=event, notifications=notifications)
+
+
+def _new_notification(configuration: Configuration, body: Body) -> history_services.NewNotification:
+    """A notification for ``configuration``, owned by its owner (the producer, or an affiliate)."""
+    return history_services.NewNotification(
+        configuration_id=configuration.pk,
+        owner_id=configuration.owner_id,
+        payload=body.text,
+        content_type=body.content_type,
+    )
 
 
 def _recipients(*, event: Event, product: Product | None, producer: Account):
@@ -249,14 +254,7 @@ def configuration_test_post(*, owner: AbstractBaseUser, configuration: Configura
         body = notification_body(event=event, configuration=configuration, hottok=account.hottok)
         [notification] = history_services.notifications_create(
             event=event,
-            items=[
-                history_services.NewNotification(
-                    configuration_id=configuration.pk,
-                    owner_id=owner.pk,
-                    payload=body.text,
-                    content_type=body.content_type,
-                )
-            ],
+            items=[_new_notification(configuration, body)],
             now=timezone.now(),
             is_test=True,
         )

@@ -248,7 +248,7 @@ def transaction_transition(
     moment; an explicit ``at`` before it is refused on ``at``.
     """
     errors: dict[str, str] = {}
-    at_given = _moment_or_error(at, errors=errors) if at is not None else None
+    at_given = _moment_given(at, errors=errors)
     target = lifecycle.status_parse(to)
     if target is None:
         errors["to"] = f"Unknown status {to!r}; choose one of {', '.join(PurchaseStatus.values)}."
@@ -289,10 +289,7 @@ def subscription_renew(
     becomes DELAYED); by billet or PIX it is BILLET_PRINTED. The subscription must be ACTIVE with no charge
     still awaiting payment. The charge is made when asked (default now): the simulator does not wait a month.
     """
-    errors: dict[str, str] = {}
-    at_given = _moment_or_error(at, errors=errors) if at is not None else None
-    if errors:
-        raise ValidationError(errors)
+    at_given = _at_checked(at)
     with db_transaction.atomic():
         subscription = _subscription_for_update(owner=owner, code=subscriber_code)
         if subscription.status != SubscriptionStatus.ACTIVE:
@@ -358,7 +355,7 @@ def subscription_cancel(
 ) -> SaleOutcome:
     """Cancel a subscription (by the ``customer``, the ``seller`` or Hotmart's ``admin``): SUBSCRIPTION_CANCELLATION."""
     errors: dict[str, str] = {}
-    at_given = _moment_or_error(at, errors=errors) if at is not None else None
+    at_given = _moment_given(at, errors=errors)
     new_status = CANCELLED_BY.get((by or "").strip().lower())
     if new_status is None:
         errors["by"] = f"Unknown canceller {by!r}; choose customer, seller or admin."
@@ -373,15 +370,9 @@ def subscription_cancel(
         moment = _after(at_given, subscription.last_event_at)
         subscription.status = new_status
         subscription.cancelled_at = moment
-        subscription.last_event_at = moment
-        subscription.save()
-        recorded = _publish_subscription(
-            owner=owner,
-            subscription=subscription,
-            event_type=EventType.SUBSCRIPTION_CANCELLATION,
-            at=moment,
+        return _subscription_event(
+            owner=owner, subscription=subscription, event_type=EventType.SUBSCRIPTION_CANCELLATION, moment=moment
         )
-    return SaleOutcome(events=[recorded], subscription=subscription)
 
 
 def subscription_switch_plan(
@@ -389,10 +380,7 @@ def subscription_switch_plan(
 ) -> SaleOutcome:
     """Move an ACTIVE subscription to another plan of its product (monthly, quarterly, yearly): SWITCH_PLAN.
     The new plan's price applies from the next charge."""
-    errors: dict[str, str] = {}
-    at_given = _moment_or_error(at, errors=errors) if at is not None else None
-    if errors:
-        raise ValidationError(errors)
+    at_given = _at_checked(at)
     with db_transaction.atomic():
         subscription = _subscription_for_update(owner=owner, code=subscriber_code)
         wanted = plan_find(subscription.product, plan) if plan else None
@@ -408,12 +396,9 @@ def subscription_switch_plan(
         subscription.previous_plan_key = subscription.plan_key
         subscription.plan_key = wanted["key"]
         subscription.plan_switched_at = moment
-        subscription.last_event_at = moment
-        subscription.save()
-        recorded = _publish_subscription(
-            owner=owner, subscription=subscription, event_type=EventType.SWITCH_PLAN, at=moment
+        return _subscription_event(
+            owner=owner, subscription=subscription, event_type=EventType.SWITCH_PLAN, moment=moment
         )
-    return SaleOutcome(events=[recorded], subscription=subscription)
 
 
 def subscription_change_charge_day(
@@ -422,7 +407,7 @@ def subscription_change_charge_day(
     """Charge an ACTIVE subscription on another day of the month (1 to 31, clamped to short months):
     UPDATE_SUBSCRIPTION_CHARGE_DATE, with the old and new day and the next charge date."""
     errors: dict[str, str] = {}
-    at_given = _moment_or_error(at, errors=errors) if at is not None else None
+    at_given = _moment_given(at, errors=errors)
     if not isinstance(day, int) or isinstance(day, bool) or not 1 <= day <= 31:
         errors["day"] = f"The charge day is a day of the month, 1 to 31; got {day!r}."
     if errors:
@@ -441,17 +426,14 @@ def subscription_change_charge_day(
             next_charge = add_months(next_charge, 1, day=day)
         subscription.charge_day = day
         subscription.date_next_charge = next_charge
-        subscription.last_event_at = moment
-        subscription.save()
-        recorded = _publish_subscription(
+        return _subscription_event(
             owner=owner,
             subscription=subscription,
             event_type=EventType.UPDATE_SUBSCRIPTION_CHARGE_DATE,
-            at=moment,
+            moment=moment,
             old_charge_day=old_day,
             new_charge_day=day,
         )
-    return SaleOutcome(events=[recorded], subscription=subscription)
 
 
 # --- Cart and members area ---------------------------------------------------------------------------------
@@ -505,10 +487,7 @@ def cart_abandon(
 def member_first_access(*, owner: AbstractBaseUser, transaction: str, at: datetime | None = None) -> SaleOutcome:
     """The buyer of an approved (or completed) transaction enters the members area for the first time:
     CLUB_FIRST_ACCESS. It happens once per transaction."""
-    errors: dict[str, str] = {}
-    at_given = _moment_or_error(at, errors=errors) if at is not None else None
-    if errors:
-        raise ValidationError(errors)
+    at_given = _at_checked(at)
     with db_transaction.atomic():
         purchase = _purchase_for_update(owner=owner, code=transaction)
         _require_access(purchase)
@@ -534,10 +513,7 @@ def member_module_complete(
 ) -> SaleOutcome:
     """The buyer completes a module of the members area (by id, name or number; default: the next one not yet
     completed): CLUB_MODULE_COMPLETED. The buyer must have entered the area first."""
-    errors: dict[str, str] = {}
-    at_given = _moment_or_error(at, errors=errors) if at is not None else None
-    if errors:
-        raise ValidationError(errors)
+    at_given = _at_checked(at)
     with db_transaction.atomic():
         purchase = _purchase_for_update(owner=owner, code=transaction)
         _require_access(purchase)
@@ -597,6 +573,19 @@ def _moment_or_error(at: datetime | None, *, errors: dict[str, str]) -> datetime
         errors["at"] = "Give a moment with its time zone, e.g. 2026-11-28T10:00:00Z."
         return timezone.now()
     return at
+
+
+def _moment_given(at: datetime | None, *, errors: dict[str, str]) -> datetime | None:
+    """``at`` checked; None stays None (the action then picks its moment)."""
+    return None if at is None else _moment_or_error(at, errors=errors)
+
+
+def _at_checked(at: datetime | None) -> datetime | None:
+    errors: dict[str, str] = {}
+    checked = _moment_given(at, errors=errors)
+    if errors:
+        raise ValidationError(errors)
+    return checked
 
 
 def _after(at: datetime | None, *moments: datetime | None) -> datetime:
@@ -777,11 +766,18 @@ def _publish_purchase(*, owner, purchase: Purchase, account: Account, at: dateti
     )
 
 
-def _publish_subscription(
-    *, owner, subscription: Subscription, event_type: str, at: datetime, **moment
-) -> RecordedEvent:
-    facts = subscription_event_facts(subscription, producer=_account(owner), **moment)
-    return event_publish(owner=owner, event_type=event_type, product=subscription.product, facts=facts, occurred_at=at)
+def _subscription_event(
+    *, owner, subscription: Subscription, event_type: str, moment: datetime, **extra
+) -> SaleOutcome:
+    """Save a subscription changed by an event at ``moment`` and report that event (``extra``: moments of the
+    event at hand, e.g. the old and new charge day)."""
+    subscription.last_event_at = moment
+    subscription.save()
+    facts = subscription_event_facts(subscription, producer=_account(owner), **extra)
+    recorded = event_publish(
+        owner=owner, event_type=event_type, product=subscription.product, facts=facts, occurred_at=moment
+    )
+    return SaleOutcome(events=[recorded], subscription=subscription)
 
 
 def _publish_member(*, owner, purchase: Purchase, event_type: str, at: datetime, module) -> RecordedEvent:
