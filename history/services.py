@@ -45,9 +45,9 @@ def event_create(
 @dataclass(frozen=True)
 class NewNotification:
     configuration_id: int
-    owner_id: int  # the configuration's owner: the producer, or an affiliate credited with the sale
     payload: str
     content_type: str = "application/json"
+    owner_id: int | None = None  # the configuration's owner when not the event's: an affiliate credited with the sale
 
 
 def notifications_create(
@@ -57,7 +57,7 @@ def notifications_create(
     notifications = [
         Notification(
             event=event,
-            owner_id=item.owner_id,
+            owner_id=item.owner_id or event.owner_id,
             event_type=event.event_type,
             is_test=is_test,
             configuration_id=item.configuration_id,

@@ -278,3 +278,12 @@ def test_json_and_form_bodies_mask_their_hottok_for_display(subscription_product
     assert body.content_type == JSON
     assert json.loads(payload_mask_secrets(body.text, JSON))["hottok"] != charge_ctx.hottok
     assert payload_mask_secrets("not json", JSON) == "not json"
+
+
+def test_the_documented_1_0_field_list_is_the_catalogues():
+    from tests.conftest import ROOT
+
+    text = (ROOT / "docs" / "payloads.md").read_text()
+    listed = text.split("The 1.0 form has, in this order:", 1)[1].split("\n\n", 1)[0]
+    names = [part.strip(" `.\n") for part in listed.replace("\n", " ").split(",")]
+    assert names == [row.name for row in CATALOGUE[EventType.PURCHASE_APPROVED].rows("1.0")]

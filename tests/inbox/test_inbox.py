@@ -284,3 +284,28 @@ def test_the_demos_first_simulated_purchase_visibly_arrives_in_its_inbox(stack, 
     )
     assert json.loads(bytes(caught.body))["data"]["purchase"]["transaction"] == sale["transaction"]["transaction"]
     assert final(Notification.objects.get(pk=sale["notifications"][0])).status == NotificationStatus.DELIVERED
+
+
+def test_bad_inbox_settings_are_reported_at_start(settings):
+    from inbox.checks import check_inbox_settings
+
+    assert check_inbox_settings() == []
+    settings.INBOX = {**settings.INBOX, "BASE_URL": "ftp://x", "RATE_LIMIT": 0, "MAX_DELAY": -1}
+    ids = sorted(error.id for error in check_inbox_settings())
+    assert ids == ["inbox.E002", "inbox.E003", "inbox.E004"]
+    settings.INBOX = {**settings.INBOX, "RATE_LIMIT": "many"}
+    assert [error.id for error in check_inbox_settings()] == ["inbox.E001"]
+
+
+@pytest.mark.parametrize(
+    ("addrport", "base"),
+    [
+        ("127.0.0.1:8014", "http://127.0.0.1:8014"),
+        ("0.0.0.0:8000", "http://127.0.0.1:8000"),
+        ("9000", "http://127.0.0.1:9000"),
+    ],
+)
+def test_inbox_urls_follow_where_the_sandbox_serves(addrport, base):
+    from dispatcher.settings import _base_url
+
+    assert _base_url(addrport) == base

@@ -224,3 +224,41 @@ def test_a_refused_card_renewal_delays_the_subscription_until_paid(producer, clu
 def test_the_shortest_paths_are_legal():
     assert path_to(PurchaseStatus.COMPLETED, PaymentType.PIX) == ["BILLET_PRINTED", "APPROVED", "COMPLETED"]
     assert path_to(PurchaseStatus.CHARGEBACK, PaymentType.BILLET) is None
+
+
+def test_the_documented_table_is_the_machine_the_code_runs():
+    from tests.conftest import ROOT
+
+    text = (ROOT / "docs" / "lifecycle.md").read_text()
+    names = {"card": "CREDIT_CARD", "billet": "BILLET", "PIX": "PIX"}
+    moments = {"": (None, None), "from the payment due date": (lifecycle.PAYMENT_DUE, None)}
+    moments |= {
+        "from the warranty's end": (lifecycle.WARRANTY_END, None),
+        "until the warranty's end": (None, lifecycle.WARRANTY_END),
+    }
+    documented = set()
+    section = text.split("## The moves", 1)[1].split("\n## ", 1)[0]
+    for line in section.splitlines():
+        cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+        if len(cells) != 6 or cells[0] in ("from", "---"):
+            continue
+        source, target, event, payments, when, meaning = cells
+        not_before, until = moments[when]
+        documented.add(
+            (
+                source,
+                target,
+                event.strip("`"),
+                frozenset(names[p.strip()] for p in payments.split(",")),
+                not_before,
+                until,
+                meaning,
+            )
+        )
+    running = {
+        (r.source, r.target, r.event, r.payments, r.not_before, r.until, r.meaning) for r in lifecycle.TRANSITIONS
+    }
+    assert documented == running
+    diagram = text.split("```mermaid", 1)[1].split("```", 1)[0]
+    for rule in lifecycle.TRANSITIONS:
+        assert f"{rule.source} --> {rule.target}" in diagram
