@@ -143,7 +143,9 @@ def transaction_create(
     elif refused and kind != PaymentType.CREDIT_CARD:
         errors["refused"] = "Only a card payment is refused at checkout; a billet or PIX is simply never paid."
     if installments is not None:
-        if kind in (PaymentType.BILLET, PaymentType.PIX) and installments != 1:
+        if isinstance(installments, bool) or not isinstance(installments, int):
+            errors["installments"] = f"A whole number of installments, 1 to {MAX_INSTALLMENTS}; got {installments!r}."
+        elif kind in (PaymentType.BILLET, PaymentType.PIX) and installments != 1:
             errors["installments"] = "A billet or PIX is paid at once: 1 installment."
         elif not 1 <= installments <= MAX_INSTALLMENTS:
             errors["installments"] = f"Installments go from 1 to {MAX_INSTALLMENTS}."

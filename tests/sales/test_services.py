@@ -54,6 +54,7 @@ def nothing_saved():
         ({"payment_type": "pix", "installments": 3}, "installments"),
         ({"installments": 13}, "installments"),
         ({"installments": 0}, "installments"),
+        ({"installments": "3"}, "installments"),
         ({"buyer_email": "not-an-email"}, "buyer_email"),
         ({"buyer_name": "x" * 256}, "buyer_name"),
         ({"affiliate_code": "Q00000000Z"}, "affiliate_code"),
