@@ -1,11 +1,11 @@
 from django.contrib import admin
 
-from configurations.models import Account, Configuration, Product
+from configurations.models import Account, Affiliation, Configuration, Product
 
 
 @admin.register(Account)
 class AccountAdmin(admin.ModelAdmin):
-    list_display = ["user", "producer_name", "hottok_changed_at"]
+    list_display = ["user", "producer_name", "affiliate_code", "affiliates_see_buyer_data", "hottok_changed_at"]
     exclude = ["hottok"]  # the secret is revealed by its owner only, through `manage.py hottok`
 
 
@@ -17,5 +17,10 @@ class ProductAdmin(admin.ModelAdmin):
 
 @admin.register(Configuration)
 class ConfigurationAdmin(admin.ModelAdmin):
-    list_display = ["name", "owner", "url", "status", "disabled_at"]
+    list_display = ["name", "owner", "url", "payload_version", "status", "disabled_at"]
     list_filter = ["status"]
+
+
+@admin.register(Affiliation)
+class AffiliationAdmin(admin.ModelAdmin):
+    list_display = ["affiliate", "product", "commission_percent", "hotlink"]

@@ -55,3 +55,17 @@ HOOK_EVENTS: dict[str, tuple[EventType, ...]] = {
     "plan_change": (EventType.SWITCH_PLAN,),
     "subscription_cancellation": (EventType.SUBSCRIPTION_CANCELLATION,),
 }
+
+# The purchase events: what happens to a transaction. The legacy 1.0 postback carries these only.
+PURCHASE_EVENTS = frozenset(EVENT_GROUPS["Purchases"])
+
+# Events an affiliate's configurations receive when the sale (or the cart, or the subscription) came through
+# the affiliate's hotlink. Members-area events concern the buyer and the producer only.
+AFFILIATE_EVENTS = frozenset(EVENT_GROUPS["Purchases"] + EVENT_GROUPS["Cart"] + EVENT_GROUPS["Subscriptions"])
+
+
+class PayloadVersion(models.TextChoices):
+    """The payload format a configuration receives: Hotmart's JSON 2.0.0 or the legacy form-encoded 1.0."""
+
+    V2 = "2.0.0", "2.0.0 (JSON)"
+    V1 = "1.0", "1.0 (legacy postback, form-encoded)"

@@ -8,17 +8,21 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import models
 
-from configurations.events import EventType
+from configurations.events import EventType, PayloadVersion
 
 
 class Account(models.Model):
-    """A producer's webhook account: the hottok sent in ``X-HOTMART-HOTTOK`` and the producer's facts."""
+    """A webhook account (a producer's or an affiliate's): the hottok sent in ``X-HOTMART-HOTTOK`` and its facts."""
 
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="webhook_account")
     hottok = models.CharField(max_length=64, unique=True)
     producer_name = models.CharField(max_length=200, blank=True)
     document = models.CharField(max_length=20, blank=True)
     legal_nature = models.CharField(max_length=40, default="Pessoa Física")
+    # The code payloads name an affiliate by (``affiliates[].affiliate_code``); set when it first affiliates.
+    affiliate_code = models.CharField(max_length=20, unique=True, null=True, blank=True)
+    # The producer's choice: do its affiliates' notifications carry the buyer's data (and billet/PIX codes)?
+    affiliates_see_buyer_data = models.BooleanField(default=False)
     hottok_changed_at = models.DateTimeField(auto_now_add=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -48,6 +52,25 @@ class Product(models.Model):
         return f"{self.name} ({self.hotmart_id})"
 
 
+class Affiliation(models.Model):
+    """An affiliate's right to sell a producer's product through its hotlink, for a share of each sale."""
+
+    affiliate = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="affiliations")
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="affiliations")
+    commission_percent = models.DecimalField(max_digits=5, decimal_places=2, default=Decimal("50.00"))
+    hotlink = models.CharField(max_length=20, unique=True, help_text="The code of the affiliate's link.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["affiliate", "product"], name="affiliation_unique_per_product"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.affiliate} sells {self.product}"
+
+
 class Configuration(models.Model):
     """A named rule ("segmentation"): which events, all products or one, which URL; active or disabled."""
 
@@ -67,6 +90,7 @@ class Configuration(models.Model):
         help_text="Empty: all of the owner's products.",
     )
     url = models.URLField(max_length=2000)
+    payload_version = models.CharField(max_length=5, choices=PayloadVersion.choices, default=PayloadVersion.V2)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
     disabled_reason = models.TextField(blank=True)
     disabled_at = models.DateTimeField(null=True, blank=True)
@@ -130,4 +154,4 @@ class SigningSecret(models.Model):
         return f"signing secret of configuration {self.configuration_id}"
 
 
-__all__ = ["Account", "Configuration", "EventType", "Product", "SigningSecret"]
+__all__ = ["Account", "Affiliation", "Configuration", "EventType", "PayloadVersion", "Product", "SigningSecret"]

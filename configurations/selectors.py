@@ -8,7 +8,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import Max, Q, QuerySet
 from oauth2_provider.models import Application
 
-from configurations.models import Account, Configuration, Product, SigningSecret
+from configurations.models import Account, Affiliation, Configuration, Product, SigningSecret
 
 
 def configurations_matching(*, owner_id: int, event_type: str, product_id: int | None) -> list[Configuration]:
@@ -35,6 +35,12 @@ def product_list(*, owner_id: int) -> QuerySet[Product]:
 
 def product_get(*, owner_id: int, hotmart_id: int) -> Product | None:
     return Product.objects.filter(owner_id=owner_id, hotmart_id=hotmart_id).first()
+
+
+def product_get_for_configuration(*, user_id: int, hotmart_id: int) -> Product | None:
+    """A product a user's configuration may be scoped to: one it owns, or one it is an affiliate of."""
+    owned_or_sold = Q(owner_id=user_id) | Q(affiliations__affiliate_id=user_id)
+    return Product.objects.filter(owned_or_sold, hotmart_id=hotmart_id).distinct().first()
 
 
 def owner_by_username(username: str):
@@ -83,3 +89,28 @@ def api_credential_get(*, owner_id: int, credential_id: int) -> Application | No
 
 def _credentials_of(owner_id: int) -> Q:
     return Q(user_id=owner_id, authorization_grant_type=Application.GRANT_CLIENT_CREDENTIALS)
+
+
+def account_by_affiliate_code(code: str) -> Account | None:
+    return Account.objects.select_related("user").filter(affiliate_code=(code or "").strip().upper()).first()
+
+
+def affiliation_get(*, affiliate_code: str, product_id: int) -> Affiliation | None:
+    """The affiliation through which ``affiliate_code`` sells this product, or None."""
+    return (
+        Affiliation.objects.select_related("affiliate", "affiliate__webhook_account", "product")
+        .filter(
+            affiliate__webhook_account__affiliate_code=(affiliate_code or "").strip().upper(), product_id=product_id
+        )
+        .first()
+    )
+
+
+def affiliation_list(*, producer_id: int | None = None, affiliate_id: int | None = None) -> QuerySet[Affiliation]:
+    """Affiliations of a producer's products, or of one affiliate; oldest first."""
+    queryset = Affiliation.objects.select_related("affiliate", "affiliate__webhook_account", "product")
+    if producer_id is not None:
+        queryset = queryset.filter(product__owner_id=producer_id)
+    if affiliate_id is not None:
+        queryset = queryset.filter(affiliate_id=affiliate_id)
+    return queryset.order_by("id")

@@ -15,15 +15,17 @@ from decimal import Decimal, InvalidOperation
 from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from oauth2_provider.models import AccessToken, Application, clear_expired
 
 from configurations.credentials import basic_value
-from configurations.events import HOOK_EVENTS, EventType
-from configurations.models import Account, Configuration, Product, SigningSecret
+from configurations.events import HOOK_EVENTS, PURCHASE_EVENTS, EventType, PayloadVersion
+from configurations.models import Account, Affiliation, Configuration, Product, SigningSecret
 from configurations.validators import validate_target_url
 
 _HOTTOK_ALPHABET = string.ascii_letters + string.digits
@@ -114,6 +116,7 @@ def _clean_configuration(
     events: Iterable[str],
     url: str,
     product: Product | None,
+    payload_version: str,
     instance: Configuration | None = None,
 ) -> tuple[str, list[str], str]:
     errors: dict[str, str] = {}
@@ -138,12 +141,20 @@ def _clean_configuration(
             unknown.append(event)
         elif event not in chosen:
             chosen.append(event)
+    if payload_version not in PayloadVersion.values:
+        errors["payload_version"] = f"Unknown payload version {payload_version!r}; choose 2.0.0 or 1.0."
     if unknown:
         errors["events"] = f"Unknown event type {', '.join(unknown)}; valid: {', '.join(EventType.values)}."
     elif not chosen:
         errors["events"] = "Choose at least one event."
+    elif payload_version == PayloadVersion.V1 and not set(chosen) <= PURCHASE_EVENTS:
+        others = [event for event in EventType.values if event in chosen and event not in PURCHASE_EVENTS]
+        errors["events"] = (
+            f"The legacy 1.0 postback carries purchase events only; remove {', '.join(others)} or choose version 2.0.0."
+        )
     if product is not None and product.owner_id != owner.pk:
-        errors["product"] = "That product is not yours."
+        if not Affiliation.objects.filter(affiliate=owner, product=product).exists():
+            errors["product"] = "That product is neither yours nor one you are an affiliate of."
     try:
         url = validate_target_url(url, production=settings.DISPATCHER_MODE == "production")
     except ValidationError as exc:
@@ -161,10 +172,19 @@ def configuration_create(
     events: Iterable[str],
     url: str,
     product: Product | None = None,
+    payload_version: str = PayloadVersion.V2,
 ) -> Configuration:
-    """Create an active configuration; refuses a bad URL, unknown events or another owner's product."""
-    name, events, url = _clean_configuration(owner=owner, name=name, events=events, url=url, product=product)
-    return Configuration.objects.create(owner=owner, name=name, events=events, url=url, product=product)
+    """Create an active configuration; refuses a bad URL, unknown events or a product that is not the owner's.
+
+    An affiliate may scope a configuration to a product it is an affiliate of. ``payload_version`` 1.0 (the
+    legacy form-encoded postback) only carries purchase events.
+    """
+    name, events, url = _clean_configuration(
+        owner=owner, name=name, events=events, url=url, product=product, payload_version=payload_version
+    )
+    return Configuration.objects.create(
+        owner=owner, name=name, events=events, url=url, product=product, payload_version=payload_version
+    )
 
 
 def configuration_update(
@@ -174,13 +194,22 @@ def configuration_update(
     events: Iterable[str],
     url: str,
     product: Product | None,
+    payload_version: str | None = None,
 ) -> Configuration:
-    """Change what a configuration listens to or where it sends; its status is left as it is."""
+    """Change what a configuration listens to, where it sends, or in which version; its status stays."""
+    payload_version = payload_version or configuration.payload_version
     name, events, url = _clean_configuration(
-        owner=configuration.owner, name=name, events=events, url=url, product=product, instance=configuration
+        owner=configuration.owner,
+        name=name,
+        events=events,
+        url=url,
+        product=product,
+        payload_version=payload_version,
+        instance=configuration,
     )
     configuration.name, configuration.events, configuration.url, configuration.product = name, events, url, product
-    configuration.save(update_fields=["name", "events", "url", "product", "updated_at"])
+    configuration.payload_version = payload_version
+    configuration.save(update_fields=["name", "events", "url", "product", "payload_version", "updated_at"])
     return configuration
 
 
@@ -264,7 +293,12 @@ def hook_subscribe(*, owner: AbstractBaseUser, target_url: str, event: str) -> C
         name = _free_configuration_name(owner=owner, base=f"Hook: {event} → {host}"[:90])
         try:
             name, events, url = _clean_configuration(
-                owner=owner, name=name, events=HOOK_EVENTS[event], url=target_url, product=None
+                owner=owner,
+                name=name,
+                events=HOOK_EVENTS[event],
+                url=target_url,
+                product=None,
+                payload_version=PayloadVersion.V2,
             )
         except ValidationError as exc:
             raise ValidationError({"target_url" if f == "url" else f: m for f, m in exc.message_dict.items()}) from None
@@ -338,3 +372,112 @@ def api_tokens_clear_expired(*, now: datetime | None = None) -> int:
     if expired:
         clear_expired()
     return expired
+
+
+# --- Affiliates -------------------------------------------------------------------------------------------
+
+
+def _new_affiliate_code() -> str:
+    """A Hotmart-like affiliate code: a letter, eight digits, a letter (e.g. Q58388177J)."""
+    letters = string.ascii_uppercase
+    return secrets.choice(letters) + "".join(secrets.choice(string.digits) for _ in range(8)) + secrets.choice(letters)
+
+
+def account_affiliate_code_ensure(*, account: Account) -> Account:
+    """Give the account an affiliate code if it has none yet; the code never changes afterwards."""
+    if account.affiliate_code:
+        return account
+    for _ in range(20):
+        code = _new_affiliate_code()
+        updated = Account.objects.filter(pk=account.pk, affiliate_code__isnull=True).update(affiliate_code=code)
+        if updated:
+            account.affiliate_code = code
+            return account
+        account.refresh_from_db(fields=["affiliate_code"])
+        if account.affiliate_code:  # another process gave it one meanwhile
+            return account
+    raise RuntimeError("could not find a free affiliate code")
+
+
+def affiliate_register(
+    *, username: str, name: str = "", email: str = "", password: str | None = None
+) -> AbstractBaseUser:
+    """Create an affiliate's user and webhook account (hottok, affiliate code).
+
+    Without a password the user cannot log in until one is set; its configurations can still be managed
+    from the command line.
+    """
+    errors: dict[str, str] = {}
+    username = (username or "").strip()
+    User = get_user_model()
+    if not username:
+        errors["username"] = "Give the affiliate a username."
+    elif len(username) > 150 or not all(ch.isalnum() or ch in "@.+-_" for ch in username):
+        errors["username"] = "Use at most 150 letters, digits and @ . + - _ for the username."
+    elif User.objects.filter(username=username).exists():
+        errors["username"] = f"The username {username!r} is taken."
+    if email:
+        try:
+            validate_email(email)
+        except ValidationError:
+            errors["email"] = f"{email!r} is not a valid e-mail address."
+    if errors:
+        raise ValidationError(errors)
+    first, _, last = (name or "").strip().partition(" ")
+    with transaction.atomic():
+        user = User.objects.create_user(
+            username=username, email=email or f"{username}@example.com", first_name=first[:150], last_name=last[:150]
+        )
+        if password:
+            user.set_password(password)
+        else:
+            user.set_unusable_password()
+        user.save()
+        account, _ = account_get_or_create(user=user)
+        account_affiliate_code_ensure(account=account)
+    return user
+
+
+def affiliation_create(
+    *, affiliate: AbstractBaseUser, product: Product, commission_percent: Decimal | str | float = Decimal("50")
+) -> Affiliation:
+    """Make ``affiliate`` an affiliate of ``product``: its hotlink sales name it and notify its configurations."""
+    errors: dict[str, str] = {}
+    if product.owner_id == affiliate.pk:
+        errors["affiliate"] = "A producer cannot be an affiliate of its own product."
+    elif Affiliation.objects.filter(affiliate=affiliate, product=product).exists():
+        errors["affiliate"] = f"{affiliate} is already an affiliate of product {product.hotmart_id}."
+    try:
+        commission_percent = Decimal(str(commission_percent)).quantize(Decimal("0.01"))
+        if not Decimal(0) < commission_percent <= Decimal(100):
+            errors["commission_percent"] = "The commission is a percentage above 0 and at most 100."
+    except InvalidOperation:
+        errors["commission_percent"] = f"{commission_percent!r} is not a percentage, e.g. 40."
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        account, _ = account_get_or_create(user=affiliate)
+        account_affiliate_code_ensure(account=account)
+        for _ in range(20):
+            try:
+                with transaction.atomic():
+                    return Affiliation.objects.create(
+                        affiliate=affiliate,
+                        product=product,
+                        commission_percent=commission_percent,
+                        hotlink=_new_affiliate_code(),
+                    )
+            except IntegrityError:
+                continue
+    raise ValidationError({"affiliate": "Could not create the hotlink; try again."})
+
+
+def account_buyer_data_sharing_set(*, account: Account, allowed: bool) -> Account:
+    """The producer's setting: whether its affiliates' notifications carry the buyer's data.
+
+    When allowed, an affiliate also receives the billet link and code (and the PIX code) of the purchases made
+    through its hotlink, as Hotmart's help article describes.
+    """
+    account.affiliates_see_buyer_data = bool(allowed)
+    account.save(update_fields=["affiliates_see_buyer_data"])
+    return account

@@ -8,7 +8,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dispatcher.settings")
 
 app = Celery("dispatcher")
 app.config_from_object("django.conf:settings", namespace="CELERY")
-app.autodiscover_tasks(["dispatcher"])
+app.autodiscover_tasks(["dispatcher", "inbox"])
 
 
 @app.on_after_finalize.connect
@@ -21,6 +21,8 @@ def _schedule_periodic_tasks(sender, **_kwargs):
     sender.add_periodic_task(
         3600.0, sender.signature("dispatcher.clear_expired_tokens"), name="delete expired API access tokens"
     )
+
+    sender.add_periodic_task(600.0, sender.signature("inbox.purge"), name="purge expired inbox requests")
 
 
 @signals.worker_ready.connect

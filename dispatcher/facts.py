@@ -2,6 +2,9 @@
 
 An event stores these facts; its payloads are built from them by the catalogue. They are written in our
 own terms (``buyer.address.street``), the catalogue maps them to Hotmart's names (``buyer.address.address``).
+
+The building blocks here (buyer, product, producer, commissions, plans, billet and PIX codes) serve both the
+one-off sample events (``sale_facts``: ``simulate EVENT``, test posts) and the tracked sales of ``sales/``.
 """
 
 from __future__ import annotations
@@ -10,8 +13,8 @@ import random
 import string
 import unicodedata
 import uuid
-from datetime import UTC, datetime, timedelta
-from decimal import Decimal
+from datetime import UTC, date, datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from faker import Faker
@@ -22,6 +25,8 @@ from dispatcher.catalogue import PURCHASE_STATUS
 
 MARKETPLACE_FEE_RATE = Decimal("0.099")  # Hotmart keeps 9.9% + 1.00 per sale
 MARKETPLACE_FEE_FIXED = Decimal("1.00")
+INSTALLMENT_INTEREST = Decimal("0.0299")  # monthly interest the buyer pays on card installments
+CENT = Decimal("0.01")
 
 _faker = Faker("pt_BR")
 
@@ -47,24 +52,35 @@ def transaction_code(rng: random.Random | None = None) -> str:
     return "HP" + "".join(rng.choice(string.digits) for _ in range(14))
 
 
+def subscriber_code(rng: random.Random | None = None) -> str:
+    """A Hotmart-like subscriber code: 8 capital letters and digits."""
+    return _code(rng or random.Random(), 8)
+
+
 def _ascii(text: str) -> str:
     """``Letícia Souza`` -> ``leticia.souza``: made-up e-mail addresses stay plain ASCII."""
     decomposed = unicodedata.normalize("NFKD", text)
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).lower().replace(" ", "")
 
 
-def _buyer(rng: random.Random, email: str | None) -> dict[str, Any]:
+def buyer_make(
+    rng: random.Random, *, email: str | None = None, name: str | None = None, phone: str | None = None
+) -> dict[str, Any]:
+    """A made-up Brazilian buyer; the name, e-mail and phone given are used as they are."""
     _faker.seed_instance(rng.random())
     first, last = _faker.first_name(), _faker.last_name()
+    if name and name.strip():
+        first, _, last = name.strip().partition(" ")
     digits = string.digits
     area = rng.choice(["11", "21", "31", "34", "41", "51", "61", "71", "81", "85"])
+    full_name = f"{first} {last}".strip()
     return {
-        "email": email or _ascii(f"{first}.{last}.{_code(rng, 4, digits)}@example.com"),
-        "name": f"{first} {last}",
+        "email": email or _ascii(f"{first}.{last}.{_code(rng, 4, digits)}@example.com".replace("..", ".")),
+        "name": full_name,
         "first_name": first,
         "last_name": last,
         "phone_code": area,
-        "phone": "9" + _code(rng, 8, digits),
+        "phone": phone or "9" + _code(rng, 8, digits),
         "landline_code": "",
         "landline": "",
         "ip": _faker.ipv4_public(),
@@ -84,13 +100,201 @@ def _buyer(rng: random.Random, email: str | None) -> dict[str, Any]:
     }
 
 
-def _plan(product: Product, index: int) -> dict[str, Any]:
-    names = ["Plano Mensal", "Plano Anual", "Plano Trimestral"]
+def producer_facts(account: Account) -> dict[str, Any]:
+    """The producer as payloads show it, and whether it shares buyer data with affiliates at this moment."""
     return {
-        "id": product.hotmart_id * 10 + index,
-        "name": f"{names[index % len(names)]} - {product.name}"[:255],
-        "offer_code": f"{product.hotmart_id:x}{index}"[-8:],
+        "name": account.producer_name or account.user.get_username(),
+        "document": account.document,
+        "legal_nature": account.legal_nature,
+        "shares_buyer_data": account.affiliates_see_buyer_data,
     }
+
+
+def warranty_end(product: Product, approved_at: datetime) -> datetime:
+    """The end of the refund period: midnight UTC of the day ``warranty_days`` after the approval."""
+    end = approved_at.astimezone(UTC) + timedelta(days=product.warranty_days)
+    return end.replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def product_facts(product: Product, account: Account, *, warranty_until: datetime) -> dict[str, Any]:
+    return {
+        "id": product.hotmart_id,
+        "ucode": str(product.ucode),
+        "name": product.name,
+        "warranty_date": iso_utc(warranty_until),
+        "support_email": product.support_email or account.user.email or "support@example.com",
+        "has_co_production": False,
+        "is_physical": product.is_physical,
+        "content": [
+            {
+                "id": product.hotmart_id,
+                "ucode": str(product.ucode),
+                "name": product.name,
+                "is_physical": product.is_physical,
+            }
+        ],
+    }
+
+
+def marketplace_fee(price: Decimal) -> Decimal:
+    return (price * MARKETPLACE_FEE_RATE + MARKETPLACE_FEE_FIXED).quantize(CENT) if price else Decimal(0)
+
+
+def commissions(price: Decimal, currency: str, *, affiliate_percent: Decimal | None = None) -> list[dict[str, Any]]:
+    """How the price is split: Hotmart's fee, then the affiliate's percentage of the rest, then the producer's."""
+    fee = marketplace_fee(price)
+    shares = [{"value": str(fee), "source": "MARKETPLACE", "currency": currency}]
+    affiliate = Decimal(0)
+    if affiliate_percent:
+        affiliate = ((price - fee) * affiliate_percent / 100).quantize(CENT, rounding=ROUND_HALF_UP)
+    shares.append({"value": str(price - fee - affiliate), "source": "PRODUCER", "currency": currency})
+    if affiliate_percent:
+        shares.append({"value": str(affiliate), "source": "AFFILIATE", "currency": currency})
+    return shares
+
+
+def full_price_for(price: Decimal, installments: int) -> Decimal:
+    """What the buyer pays in total: installments carry monthly interest (Price table), one payment none."""
+    if installments <= 1 or not price:
+        return price
+    rate = INSTALLMENT_INTEREST
+    installment = price * rate / (1 - (1 + rate) ** -installments)
+    return (installment.quantize(CENT, rounding=ROUND_HALF_UP) * installments).quantize(CENT)
+
+
+# --- Subscription plans ------------------------------------------------------------------------------------
+
+# Every subscription product is sold in three plans, derived from its price (the monthly price).
+PLAN_KINDS = (
+    ("monthly", "Plano Mensal", 1, Decimal("1.00")),
+    ("quarterly", "Plano Trimestral", 3, Decimal("0.90")),
+    ("yearly", "Plano Anual", 12, Decimal("0.80")),
+)
+
+
+def plans_for(product: Product) -> list[dict[str, Any]]:
+    """The product's plans: key, id, name, offer code, months between charges and price per charge."""
+    plans = []
+    for index, (key, label, months, factor) in enumerate(PLAN_KINDS):
+        plans.append(
+            {
+                "key": key,
+                "id": product.hotmart_id * 10 + index,
+                "name": f"{label} - {product.name}"[:255],
+                "offer_code": f"{product.hotmart_id:x}{index}"[-8:],
+                "months": months,
+                "price": str((Decimal(product.price) * months * factor).quantize(CENT)),
+            }
+        )
+    return plans
+
+
+def plan_find(product: Product, wanted: str | int | None) -> dict[str, Any] | None:
+    """A plan of the product by key (``monthly``), id or name; the monthly one when ``wanted`` is empty."""
+    plans = plans_for(product)
+    if wanted in (None, ""):
+        return plans[0]
+    text = str(wanted).strip().lower()
+    for plan in plans:
+        if text in (plan["key"], str(plan["id"]), plan["name"].lower()):
+            return plan
+    return None
+
+
+def add_months(moment: datetime, months: int, *, day: int | None = None) -> datetime:
+    """``moment`` plus whole months, on ``day`` of the month (default: the same day), clamped to the month."""
+    month_index = moment.month - 1 + months
+    year, month = moment.year + month_index // 12, month_index % 12 + 1
+    wanted = day or moment.day
+    last = (date(year + month // 12, month % 12 + 1, 1) - timedelta(days=1)).day
+    return moment.replace(year=year, month=month, day=min(wanted, last))
+
+
+# --- Billet and PIX ----------------------------------------------------------------------------------------
+
+_BILLET_BASE = date(1997, 10, 7)
+
+
+def _mod10(digits: str) -> int:
+    total = 0
+    for position, digit in enumerate(reversed(digits)):
+        product = int(digit) * (2 if position % 2 == 0 else 1)
+        total += product // 10 + product % 10
+    return (10 - total % 10) % 10
+
+
+def _mod11(digits: str) -> int:
+    total = sum(int(digit) * (2 + position % 8) for position, digit in enumerate(reversed(digits)))
+    check = 11 - total % 11
+    return 1 if check in (0, 10, 11) else check
+
+
+def _due_factor(due: date) -> int:
+    days = (due - _BILLET_BASE).days
+    # The factor ran out at 9999 on 2025-02-21 and restarted at 1000.
+    return days if days <= 9999 else (days - 10000) % 9000 + 1000
+
+
+def billet_for(rng: random.Random, *, transaction: str, amount: Decimal, due: datetime) -> dict[str, str]:
+    """A billet (boleto) as Hotmart sends it: its link and its typeable line, with valid check digits."""
+    bank, currency = "033", "9"
+    free = "".join(rng.choice(string.digits) for _ in range(25))
+    value = f"{_due_factor(due.date()):04d}{int((amount * 100).to_integral_value()):010d}"
+    general = _mod11(bank + currency + value + free)
+    field1 = bank + currency + free[:5]
+    field2, field3 = free[5:15], free[15:25]
+    field1 += str(_mod10(field1))
+    field2 += str(_mod10(field2))
+    field3 += str(_mod10(field3))
+    line = f"{field1[:5]}.{field1[5:]} {field2[:5]}.{field2[5:]} {field3[:5]}.{field3[5:]} {general} {value}"
+    return {"url": f"https://billet.hotmart.example/{transaction}", "barcode": line}
+
+
+def _crc16(payload: str) -> str:
+    """CRC-16/CCITT-FALSE, as the PIX BR Code ends with."""
+    crc = 0xFFFF
+    for byte in payload.encode("utf-8"):
+        crc ^= byte << 8
+        for _ in range(8):
+            crc = (crc << 1) ^ 0x1021 if crc & 0x8000 else crc << 1
+            crc &= 0xFFFF
+    return f"{crc:04X}"
+
+
+def _emv(tag: str, value: str) -> str:
+    return f"{tag}{len(value):02d}{value}"
+
+
+def pix_for(*, transaction: str, amount: Decimal, merchant: str, expires: datetime) -> dict[str, Any]:
+    """A PIX charge as Hotmart sends it: the copy-and-paste BR Code (with its CRC), a QR code link, expiry."""
+    plain = unicodedata.normalize("NFKD", merchant or "")
+    name = "".join(ch for ch in plain if ch.isascii() and (ch.isalnum() or ch == " ")).upper().strip()[:25] or "HOTMART"
+    account = _emv("00", "br.gov.bcb.pix") + _emv("25", f"pix.hotmart.example/qr/v2/{transaction}")
+    body = (
+        _emv("00", "01")
+        + _emv("26", account)
+        + _emv("52", "0000")
+        + _emv("53", "986")
+        + _emv("54", f"{amount:.2f}")
+        + _emv("58", "BR")
+        + _emv("59", name)
+        + _emv("60", "SAO PAULO")
+        + _emv("62", _emv("05", transaction))
+        + "6304"
+    )
+    return {
+        "code": body + _crc16(body),
+        "qrcode": f"https://pix.hotmart.example/qrcode/{transaction}",
+        "expiration": epoch_ms(expires),
+    }
+
+
+# --- One-off sample events ---------------------------------------------------------------------------------
+
+_SAMPLE_NOT_APPROVED = {
+    EventType.PURCHASE_BILLET_PRINTED,
+    EventType.PURCHASE_EXPIRED,
+}
 
 
 def sale_facts(
@@ -103,9 +307,11 @@ def sale_facts(
     transaction: str | None = None,
     rng: random.Random | None = None,
 ) -> dict[str, Any]:
-    """Facts for one event of ``event_type`` on ``product``; everything not given is made up."""
+    """Facts for a one-off sample of ``event_type`` on ``product``, like Hotmart's test button sends: every
+    purchase event paid by card except billet ones, no tracked transaction behind it. Everything not given is
+    made up."""
     rng = rng or random.Random()
-    buyer = _buyer(rng, buyer_email)
+    buyer = buyer_make(rng, email=buyer_email)
     status = PURCHASE_STATUS.get(event_type, "APPROVED")
     order_date = occurred_at - timedelta(minutes=rng.randint(1, 30))
     approved_at = order_date + timedelta(seconds=rng.randint(2, 40))
@@ -114,42 +320,16 @@ def sale_facts(
         order_date = occurred_at - timedelta(days=product.warranty_days, hours=1)
         approved_at = order_date + timedelta(seconds=5)
     price = Decimal(product.price)
-    fee = (price * MARKETPLACE_FEE_RATE + MARKETPLACE_FEE_FIXED).quantize(Decimal("0.01")) if price else Decimal(0)
-    billet = event_type in (EventType.PURCHASE_BILLET_PRINTED, EventType.PURCHASE_EXPIRED)
-    warranty_end = (approved_at + timedelta(days=product.warranty_days)).replace(
-        hour=0, minute=0, second=0, microsecond=0
-    )
+    billet = event_type in _SAMPLE_NOT_APPROVED
+    code = transaction or transaction_code(rng)
     facts: dict[str, Any] = {
-        "product": {
-            "id": product.hotmart_id,
-            "ucode": str(product.ucode),
-            "name": product.name,
-            "warranty_date": iso_utc(warranty_end),
-            "support_email": product.support_email or producer.user.email or "support@example.com",
-            "has_co_production": False,
-            "is_physical": product.is_physical,
-            "content": [
-                {
-                    "id": product.hotmart_id,
-                    "ucode": str(product.ucode),
-                    "name": product.name,
-                    "is_physical": product.is_physical,
-                }
-            ],
-        },
-        "producer": {
-            "name": producer.producer_name or producer.user.get_username(),
-            "document": producer.document,
-            "legal_nature": producer.legal_nature,
-        },
+        "product": product_facts(product, producer, warranty_until=warranty_end(product, approved_at)),
+        "producer": producer_facts(producer),
         "buyer": buyer,
         "affiliates": [],
-        "commissions": [
-            {"value": str(fee), "source": "MARKETPLACE", "currency": product.currency},
-            {"value": str(price - fee), "source": "PRODUCER", "currency": product.currency},
-        ],
+        "commissions": commissions(price, product.currency),
         "purchase": {
-            "transaction": transaction or transaction_code(rng),
+            "transaction": code,
             "status": status,
             "order_date": epoch_ms(order_date),
             "approved_date": epoch_ms(approved_at),
@@ -163,9 +343,16 @@ def sale_facts(
             "event_tickets": 0,
             "payment_type": "BILLET" if billet else "CREDIT_CARD",
             "installments": 1 if billet else rng.choice([1, 1, 2, 3, 6, 12]),
+            "billet": billet_for(rng, transaction=code, amount=price, due=order_date + timedelta(days=3))
+            if billet
+            else None,
+            "pix": None,
+            "refusal_reason": "",
             "offer_code": f"{product.hotmart_id:x}"[-8:],
             "coupon_code": "",
+            "origin": None,
             "sck_payment_link": "",
+            "recurrence": None,
             "is_funnel": False,
             "business_model": "I",
         },
@@ -175,12 +362,13 @@ def sale_facts(
     if product.is_subscription:
         next_charge = occurred_at + timedelta(days=30)
         old_day = rng.randint(1, 28)
+        plans = plans_for(product)
         facts["subscription"] = {
             "id": rng.randint(1_000_000, 9_999_999),
             "status": "CANCELLED_BY_CUSTOMER" if event_type == EventType.SUBSCRIPTION_CANCELLATION else "ACTIVE",
-            "subscriber_code": _code(rng, 8),
-            "plan": _plan(product, 0),
-            "previous_plan": _plan(product, 1),
+            "subscriber_code": subscriber_code(rng),
+            "plan": plans[0],
+            "previous_plan": plans[1],
             "recurrence_value": str(price),
             "cancellation_date": epoch_ms(occurred_at),
             "date_next_charge": epoch_ms(next_charge),

@@ -1,5 +1,11 @@
 """Recording events: one transaction saves the event and one notification per matching configuration,
-and the notifications' ids are enqueued once it commits."""
+and the notifications' ids are enqueued once it commits.
+
+``event_publish`` is the only place that fans an event out. Its recipients are the producer's matching
+configurations and, for a sale made through an affiliate's hotlink, the affiliate's matching configurations;
+each gets its own payload: in its configuration's version (JSON 2.0.0 or the legacy 1.0 form), with its own
+hottok, and for an affiliate only the fields the catalogue marks as sent to affiliates.
+"""
 
 from __future__ import annotations
 
@@ -14,9 +20,9 @@ from django.utils import timezone
 
 from configurations import selectors as configuration_selectors
 from configurations import services as configuration_services
-from configurations.events import SUBSCRIPTION_EVENTS, EventType
-from configurations.models import Configuration, Product
-from dispatcher.catalogue import PayloadContext, payload_build, payload_serialize
+from configurations.events import AFFILIATE_EVENTS, PURCHASE_EVENTS, SUBSCRIPTION_EVENTS, EventType, PayloadVersion
+from configurations.models import Account, Configuration, Product
+from dispatcher.catalogue import PRODUCER, Audience, Body, PayloadContext, affiliate_audience, payload_encode
 from dispatcher.facts import epoch_ms, sale_facts, test_sale_facts
 from dispatcher.queue import bulk_resends_enqueue, deliveries_enqueue, lane_for
 from history import selectors as history_selectors
@@ -31,6 +37,102 @@ class RecordedEvent:
     notifications: list[Notification]
 
 
+def event_publish(
+    *,
+    owner: AbstractBaseUser,
+    event_type: str,
+    product: Product | None,
+    facts: dict,
+    occurred_at: datetime,
+    transaction_code: str | None = None,
+) -> RecordedEvent:
+    """Save an event with its frozen facts and one pending notification per recipient configuration.
+
+    Call it inside the transaction that saves the sale facts it reports; the notifications are enqueued once
+    that transaction commits. The facts hold everything the payloads are built from, so the event alone
+    rebuilds every payload sent (see ``notification_body``). ``transaction_code`` files a non-purchase event
+    (a members-area one) under its transaction; purchase events are filed under theirs anyway.
+    """
+    account, _ = configuration_services.account_get_or_create(user=owner)
+    if transaction_code is None:
+        transaction_code = facts["purchase"]["transaction"] if event_type in PURCHASE_EVENTS else ""
+    with transaction.atomic():
+        event = history_services.event_create(
+            owner_id=owner.pk,
+            event_type=event_type,
+            product_id=product.pk if product else None,
+            occurred_at=occurred_at,
+            facts=facts,
+            transaction_code=transaction_code,
+            buyer_email=facts["buyer"]["email"],
+        )
+        recipients = list(_recipients(event=event, product=product, producer=account))
+        items = [_new_notification(configuration, body) for configuration, body in recipients]
+        notifications = history_services.notifications_create(event=event, items=items, now=timezone.now())
+        # Each notification rides its lane: a failing configuration's go to the retries lane, a tenant with
+        # its own queue gets it (dispatcher/queue.py).
+        lanes: dict[str, list[int]] = {}
+        for notification, (configuration, _body) in zip(notifications, recipients, strict=True):
+            lane = lane_for(failing=configuration.failing_since is not None, owner_id=configuration.owner_id)
+            lanes.setdefault(lane, []).append(notification.pk)
+        if lanes:
+            transaction.on_commit(lambda: _enqueue_lanes(lanes))
+    return RecordedEvent(event=event, notifications=notifications)
+
+
+def _enqueue_lanes(lanes: dict[str, list[int]]) -> None:
+    for lane, ids in lanes.items():
+        deliveries_enqueue(ids, lane=lane)
+
+
+def _new_notification(configuration: Configuration, body: Body) -> history_services.NewNotification:
+    """A notification for ``configuration``, owned by its owner (the producer, or an affiliate)."""
+    return history_services.NewNotification(
+        configuration_id=configuration.pk,
+        owner_id=configuration.owner_id,
+        payload=body.text,
+        content_type=body.content_type,
+    )
+
+
+def _recipients(*, event: Event, product: Product | None, producer: Account):
+    """(configuration, body) for each configuration that gets the event: the producer's, then each credited
+    affiliate's, in id order."""
+    product_id = product.pk if product else None
+    for configuration in configuration_selectors.configurations_matching(
+        owner_id=event.owner_id, event_type=event.event_type, product_id=product_id
+    ):
+        yield configuration, notification_body(event=event, configuration=configuration, hottok=producer.hottok)
+    if event.event_type not in AFFILIATE_EVENTS:
+        return
+    for affiliate in event.facts.get("affiliates", []):
+        account = configuration_selectors.account_by_affiliate_code(affiliate["code"])
+        if account is None or account.user_id == event.owner_id:
+            continue
+        for configuration in configuration_selectors.configurations_matching(
+            owner_id=account.user_id, event_type=event.event_type, product_id=product_id
+        ):
+            yield configuration, notification_body(event=event, configuration=configuration, hottok=account.hottok)
+
+
+def notification_body(*, event: Event, configuration: Configuration, hottok: str):
+    """The payload ``configuration`` gets for ``event``: in its version, with ``hottok``, and filtered to the
+    affiliate's fields when the configuration is not the producer's."""
+    audience: Audience = PRODUCER if configuration.owner_id == event.owner_id else affiliate_audience(event.facts)
+    ctx = PayloadContext(
+        event_id=str(event.uuid),
+        event_type=event.event_type,
+        created_ms=epoch_ms(event.occurred_at),
+        facts=event.facts,
+        hottok=hottok,
+        audience=audience,
+    )
+    version = configuration.payload_version
+    if version == PayloadVersion.V1 and event.event_type not in PURCHASE_EVENTS:
+        version = PayloadVersion.V2  # unreachable through the services: 1.0 configurations take purchases only
+    return payload_encode(ctx, version)
+
+
 def event_record(
     *,
     owner: AbstractBaseUser,
@@ -39,10 +141,12 @@ def event_record(
     buyer_email: str | None = None,
     occurred_at: datetime | None = None,
 ) -> RecordedEvent:
-    """Record that ``event_type`` happened to a simulated sale of ``product`` and notify who wants it.
+    """Record a one-off sample of ``event_type`` for ``product`` (made-up sale facts, no tracked transaction)
+    and notify who wants it.
 
     Without a product the owner's first one is used (their first subscription product for subscription
-    events). Bad input raises ValidationError naming the field; nothing is saved then.
+    events). Bad input raises ValidationError naming the field; nothing is saved then. Tracked purchases
+    and their lifecycle are ``sales.services``.
     """
     event_type = (event_type or "").strip().upper()
     if event_type not in EventType.values:
@@ -58,48 +162,7 @@ def event_record(
     facts = sale_facts(
         event_type=event_type, product=product, producer=account, occurred_at=occurred_at, buyer_email=buyer_email
     )
-
-    with transaction.atomic():
-        event = history_services.event_create(
-            owner_id=owner.pk,
-            event_type=event_type,
-            product_id=product.pk,
-            occurred_at=occurred_at,
-            facts=facts,
-            transaction_code=facts["purchase"]["transaction"] if event_type.startswith("PURCHASE_") else "",
-            buyer_email=facts["buyer"]["email"],
-        )
-        configurations = configuration_selectors.configurations_matching(
-            owner_id=owner.pk, event_type=event_type, product_id=product.pk
-        )
-        body = payload_serialize(
-            payload_build(
-                PayloadContext(
-                    event_id=str(event.uuid),
-                    event_type=event_type,
-                    created_ms=epoch_ms(occurred_at),
-                    facts=facts,
-                    hottok=account.hottok,
-                )
-            )
-        )
-        notifications = history_services.notifications_create(
-            event=event,
-            items=[history_services.NewNotification(configuration_id=c.pk, payload=body) for c in configurations],
-            now=timezone.now(),
-        )
-        failing = {c.pk for c in configurations if c.failing_since is not None}
-        lanes: dict[str, list[int]] = {}
-        for n in notifications:
-            lanes.setdefault(lane_for(failing=n.configuration_id in failing, owner_id=owner.pk), []).append(n.pk)
-        if lanes:
-            transaction.on_commit(lambda: _enqueue_lanes(lanes))
-    return RecordedEvent(event=event, notifications=notifications)
-
-
-def _enqueue_lanes(lanes: dict[str, list[int]]) -> None:
-    for lane, ids in lanes.items():
-        deliveries_enqueue(ids, lane=lane)
+    return event_publish(owner=owner, event_type=event_type, product=product, facts=facts, occurred_at=occurred_at)
 
 
 def _product_for(*, owner: AbstractBaseUser, event_type: str, product: Product | None) -> Product:
@@ -183,13 +246,18 @@ def configuration_test_post(*, owner: AbstractBaseUser, configuration: Configura
     """Send a sample payload of ``event_type`` to one configuration now, marked as a test.
 
     Like Hotmart's "send test" button: a test product and a test buyer, one attempt, listed in the history
-    as a test. It goes out even while the configuration is disabled, to check a URL before enabling it.
+    as a test. It goes out even while the configuration is disabled, to check a URL before enabling it. The
+    payload is in that configuration's version, with its owner's hottok.
     """
     event_type = (event_type or "").strip().upper()
     if event_type not in EventType.values:
         raise ValidationError({"event_type": f"Unknown event {event_type!r}; valid: {', '.join(EventType.values)}."})
     if configuration.owner_id != owner.pk:
         raise ValidationError({"configuration": "No such configuration."})
+    if configuration.payload_version == PayloadVersion.V1 and event_type not in PURCHASE_EVENTS:
+        raise ValidationError(
+            {"event_type": f"This configuration uses the legacy 1.0 postback, which has no {event_type}."}
+        )
     account, _ = configuration_services.account_get_or_create(user=owner)
     occurred_at = timezone.now()
     facts = test_sale_facts(owner=owner, producer=account, event_type=event_type, occurred_at=occurred_at)
@@ -200,15 +268,13 @@ def configuration_test_post(*, owner: AbstractBaseUser, configuration: Configura
             product_id=None,
             occurred_at=occurred_at,
             facts=facts,
-            transaction_code=facts["purchase"]["transaction"] if event_type.startswith("PURCHASE_") else "",
+            transaction_code=facts["purchase"]["transaction"] if event_type in PURCHASE_EVENTS else "",
             buyer_email=facts["buyer"]["email"],
         )
-        body = payload_serialize(
-            payload_build(PayloadContext(str(event.uuid), event_type, epoch_ms(occurred_at), facts, account.hottok))
-        )
+        body = notification_body(event=event, configuration=configuration, hottok=account.hottok)
         [notification] = history_services.notifications_create(
             event=event,
-            items=[history_services.NewNotification(configuration_id=configuration.pk, payload=body)],
+            items=[_new_notification(configuration, body)],
             now=timezone.now(),
             is_test=True,
         )

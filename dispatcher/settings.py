@@ -85,6 +85,8 @@ INSTALLED_APPS = [
     "dispatcher.apps.DispatcherConfig",
     "configurations.apps.ConfigurationsConfig",
     "history.apps.HistoryConfig",
+    "sales.apps.SalesConfig",
+    "inbox.apps.InboxConfig",
 ]
 
 MIDDLEWARE = [
@@ -185,6 +187,7 @@ CELERY_TASK_ROUTES = {
     "dispatcher.purge_history": {"queue": "maintenance"},
     "dispatcher.bulk_resend": {"queue": "maintenance"},
     "dispatcher.clear_expired_tokens": {"queue": "maintenance"},
+    "inbox.purge": {"queue": "maintenance"},
 }
 CELERY_TASK_DEFAULT_QUEUE = "maintenance"
 
@@ -214,6 +217,32 @@ DISPATCHER = {
     "LEASE_MARGIN": env_float("DISPATCHER_LEASE_MARGIN", 30),
     # Like Svix: a configuration failing for days with no success is disabled (1 day in the sandbox).
     "FAILING_DISABLE_AFTER": env_float("DISPATCHER_FAILING_DISABLE_AFTER", 86400 if SANDBOX else 5 * 86400),
+}
+
+# --- The built-in inbox (request catcher; read through inbox.conf, checked by inbox.checks) ----------------
+# Where `make run` serves the web app; inbox URLs (and the demo's configuration) point at it.
+SANDBOX_ADDRPORT = env_str("SANDBOX_ADDRPORT", "127.0.0.1:8000")
+
+
+def _base_url(addrport: str) -> str:
+    """``127.0.0.1:8000`` -> ``http://127.0.0.1:8000``; a wildcard address is reached through loopback."""
+    host, _, port = addrport.rpartition(":")
+    if not host:
+        host, port = "127.0.0.1", addrport
+    if host in ("0.0.0.0", "", "[::]", "::"):
+        host = "127.0.0.1"
+    return f"http://{host}:{port}"
+
+
+INBOX = {
+    "ENABLED": env_bool("INBOX_ENABLED", SANDBOX),
+    "BASE_URL": env_str("INBOX_BASE_URL", _base_url(SANDBOX_ADDRPORT)).rstrip("/"),
+    "RATE_LIMIT": env_int("INBOX_RATE_LIMIT", 120),
+    "RATE_WINDOW": env_float("INBOX_RATE_WINDOW", 60),
+    "MAX_REQUESTS": env_int("INBOX_MAX_REQUESTS", 500),
+    "RETENTION_HOURS": env_float("INBOX_RETENTION_HOURS", 72),
+    "MAX_BODY_BYTES": env_int("INBOX_MAX_BODY_BYTES", 256 * 1024),
+    "MAX_DELAY": env_float("INBOX_MAX_DELAY", 60),
 }
 
 # --- Auth, i18n, static -----------------------------------------------------------------------------------

@@ -21,4 +21,5 @@ urlpatterns = [
     path("credentials/", include("configurations.credentials_views")),
     path("security/oauth/token", HotmartTokenView.as_view(), name="oauth-token"),
     path("api/", include("dispatcher.api.urls")),
+    path("inbox/", include("inbox.urls")),
 ]

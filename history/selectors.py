@@ -205,7 +205,9 @@ def notification_search(
         queryset = queryset.filter(is_test=filters.is_test)
     if filters.query:
         term = filters.query.strip()
-        events = Event.objects.filter(owner_id=owner_id).filter(Q(transaction=term) | Q(buyer_email=term.lower()))
+        # Not narrowed to the owner's events: an affiliate's notifications report its producer's events. The
+        # notifications themselves are the owner's, so nothing of another account shows.
+        events = Event.objects.filter(Q(transaction=term) | Q(buyer_email=term.lower()))
         queryset = queryset.filter(event_id__in=events.values("id"))
     if cursor:
         moment, pk = decode_cursor(cursor)

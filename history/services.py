@@ -47,6 +47,7 @@ class NewNotification:
     configuration_id: int
     payload: str
     content_type: str = "application/json"
+    owner_id: int | None = None  # the configuration's owner when not the event's: an affiliate credited with the sale
 
 
 def notifications_create(
@@ -56,7 +57,7 @@ def notifications_create(
     notifications = [
         Notification(
             event=event,
-            owner_id=event.owner_id,
+            owner_id=item.owner_id or event.owner_id,
             event_type=event.event_type,
             is_test=is_test,
             configuration_id=item.configuration_id,

@@ -14,6 +14,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
+from io import StringIO
 from pathlib import Path
 from urllib.parse import quote
 
@@ -109,6 +110,21 @@ def stranger(db):
 @pytest.fixture
 def configuration(producer):
     return ConfigurationFactory(owner=producer, name="Receiver", events=["PURCHASE_APPROVED", "PURCHASE_REFUNDED"])
+
+
+@pytest.fixture
+def demo(db):
+    """The demo producer of `seed_demo` without its inbox configuration, so a test counts only the
+    notifications it makes itself."""
+    from django.contrib.auth import get_user_model
+    from django.core.management import call_command
+
+    from configurations.models import Configuration
+
+    call_command("seed_demo", stdout=StringIO())
+    user = get_user_model().objects.get(username="demo")
+    Configuration.objects.filter(owner=user, name="Demo inbox").delete()
+    return user
 
 
 # --- The real stack ---------------------------------------------------------------------------------------

@@ -17,6 +17,11 @@ _server = None
 @pytest.hookimpl(tryfirst=True)
 def pytest_load_initial_conftests(early_config, parser, args):
     global _server
+    # Inbox URLs made by the tests (seed_demo's configuration) must never reach a sandbox someone runs on this
+    # machine: they point at the discard port, where nothing listens. Tests that need a live inbox use the
+    # live_server's address.
+    os.environ["INBOX_BASE_URL"] = "http://127.0.0.1:9"
+    os.environ.pop("SANDBOX_ADDRPORT", None)
     if os.environ.get("REDIS_URL"):
         return
     from dispatcher.embedded_redis import EmbeddedRedis

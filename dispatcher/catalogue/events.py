@@ -4,13 +4,18 @@ Each schema mirrors a payload captured from Hotmart (``shared/reference/hotmart-
 nesting, same value types, and the real quirks (``creationDate`` instead of ``creation_date`` in
 CLUB_FIRST_ACCESS and UPDATE_SUBSCRIPTION_CHARGE_DATE, the hottok inside UPDATE_SUBSCRIPTION_CHARGE_DATE's
 body, its camelCase data keys, the product id written as a string in CLUB_MODULE_COMPLETED).
+
+Purchase fields also carry their historical name in the legacy 1.0 postback (``v1=``), and the 1.0 postback's
+own fields (``aff``, ``cms_vendor``, ...) are declared beside the 2.0.0 fields they summarise: one catalogue
+for both versions. Fields present only for some sales (billet or PIX codes, the subscription block, the
+recurrence fields, tracking codes) carry a ``when``.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from configurations.events import EventType
+from configurations.events import PURCHASE_EVENTS, EventType, PayloadVersion
 from dispatcher.catalogue.schema import (
     Affiliates,
     DocRow,
@@ -19,8 +24,10 @@ from dispatcher.catalogue.schema import (
     Scope,
     const,
     document,
+    document_form,
     fact,
     item,
+    legacy,
     many,
     obj,
 )
@@ -43,37 +50,75 @@ PURCHASE_STATUS = {
 }
 
 
-def S(name, description, get, size=None, affiliates=Affiliates.YES):  # noqa: N802 - reads like a table
-    return Field(name, Format.STRING, description, size=size, affiliates=affiliates, get=get)
+def S(name, description, get, size=None, affiliates=Affiliates.YES, **extra):  # noqa: N802 - reads like a table
+    return Field(name, Format.STRING, description, size=size, affiliates=affiliates, get=get, **extra)
 
 
-def N(name, description, get, size=None, affiliates=Affiliates.YES):  # noqa: N802
-    return Field(name, Format.INTEGER, description, size=size, affiliates=affiliates, get=get)
+def N(name, description, get, size=None, affiliates=Affiliates.YES, **extra):  # noqa: N802
+    return Field(name, Format.INTEGER, description, size=size, affiliates=affiliates, get=get, **extra)
 
 
-def D(name, description, get, affiliates=Affiliates.YES):  # noqa: N802
-    return Field(name, Format.DECIMAL, description, size=None, affiliates=affiliates, get=get)
+def D(name, description, get, affiliates=Affiliates.YES, **extra):  # noqa: N802
+    return Field(name, Format.DECIMAL, description, size=None, affiliates=affiliates, get=get, **extra)
 
 
-def B(name, description, get, affiliates=Affiliates.YES):  # noqa: N802
-    return Field(name, Format.BOOLEAN, description, affiliates=affiliates, get=get)
+def B(name, description, get, affiliates=Affiliates.YES, **extra):  # noqa: N802
+    return Field(name, Format.BOOLEAN, description, affiliates=affiliates, get=get, **extra)
 
 
-def T(name, description, get, affiliates=Affiliates.YES):  # noqa: N802
-    return Field(name, Format.TIMESTAMP, description, size=13, affiliates=affiliates, get=get)
+def T(name, description, get, affiliates=Affiliates.YES, **extra):  # noqa: N802
+    return Field(name, Format.TIMESTAMP, description, size=13, affiliates=affiliates, get=get, **extra)
 
 
-def DT(name, description, get, affiliates=Affiliates.YES):  # noqa: N802
-    return Field(name, Format.DATETIME, description, size=24, affiliates=affiliates, get=get)
+def DT(name, description, get, affiliates=Affiliates.YES, **extra):  # noqa: N802
+    return Field(name, Format.DATETIME, description, size=24, affiliates=affiliates, get=get, **extra)
 
 
-def money(name: str, description: str, amount: str) -> Field:
+def money(name: str, description: str, amount: str, v1: str | None = None, v1_currency: str | None = None) -> Field:
     return obj(
         name,
         description,
-        D("value", "Amount.", fact(amount)),
-        S("currency_value", "ISO 4217 currency code of the amount.", fact("purchase.currency"), size=3),
+        D("value", "Amount.", fact(amount), v1=v1),
+        S("currency_value", "ISO 4217 currency code of the amount.", fact("purchase.currency"), size=3, v1=v1_currency),
     )
+
+
+def lower(path: str):
+    """The 1.0 postback writes codes in lower case (``approved``, ``credit_card``)."""
+    getter = fact(path)
+    return lambda scope: str(getter(scope)).lower()
+
+
+def _has(path: str):
+    """True when the fact at ``path`` exists and is not empty: the field is sent for this sale only."""
+    keys = path.split(".")
+
+    def check(scope: Scope) -> bool:
+        data = scope.ctx.facts
+        for key in keys:
+            if not isinstance(data, dict) or not data.get(key):
+                return False
+            data = data[key]
+        return True
+
+    return check
+
+
+def _commission(source: str):
+    """The 1.0 postback's ``cms_*`` fields: the share of one source, 0 when there is none."""
+
+    def getter(scope: Scope):
+        return sum(float(c["value"]) for c in scope.ctx.facts["commissions"] if c["source"] == source)
+
+    return getter
+
+
+def _first_affiliate(key: str):
+    def getter(scope: Scope) -> str:
+        affiliates = scope.ctx.facts["affiliates"]
+        return affiliates[0][key] if affiliates else ""
+
+    return getter
 
 
 def country(name: str, description: str, path: str) -> Field:
@@ -85,8 +130,8 @@ def country(name: str, description: str, path: str) -> Field:
     )
 
 
-def _has_subscription(scope: Scope) -> bool:
-    return bool(scope.ctx.facts.get("subscription"))
+_has_subscription = _has("subscription")
+_is_recurrence = _has("purchase.recurrence")
 
 
 # --- The shared blocks ------------------------------------------------------------------------------------
@@ -94,12 +139,23 @@ def _has_subscription(scope: Scope) -> bool:
 PRODUCT = obj(
     "product",
     "The product sold.",
-    N("id", "Product id.", fact("product.id"), size=10),
+    N("id", "Product id.", fact("product.id"), size=10, v1="prod"),
     S("ucode", "Product's unique code.", fact("product.ucode"), size=36),
-    S("name", "Product name.", fact("product.name"), size=255),
-    DT("warranty_date", "End of the warranty (refund) period.", fact("product.warranty_date")),
-    S("support_email", "Producer's support e-mail for this product.", fact("product.support_email"), size=255),
-    B("has_co_production", "Whether the product has co-producers.", fact("product.has_co_production")),
+    S("name", "Product name.", fact("product.name"), size=255, v1="prod_name"),
+    DT("warranty_date", "End of the warranty (refund) period.", fact("product.warranty_date"), v1="warranty_date"),
+    S(
+        "support_email",
+        "Producer's support e-mail for this product.",
+        fact("product.support_email"),
+        size=255,
+        v1="product_support_email",
+    ),
+    B(
+        "has_co_production",
+        "Whether the product has co-producers.",
+        fact("product.has_co_production"),
+        v1="has_co_production",
+    ),
     B("is_physical_product", "Whether the product is physical (shipped).", fact("product.is_physical")),
     obj(
         "content",
@@ -128,27 +184,45 @@ AFFILIATES = many(
     S("affiliate_code", "Affiliate's code (as in the hotlink).", item("code"), size=20),
     S("name", "Affiliate's name.", item("name"), size=255),
 )
+AFFILIATE_V1 = (
+    legacy(
+        "aff",
+        Format.STRING,
+        "Code of the affiliate credited with the sale; empty when none.",
+        _first_affiliate("code"),
+        20,
+    ),
+    legacy("aff_name", Format.STRING, "Name of the affiliate credited with the sale.", _first_affiliate("name"), 255),
+)
 
 BUYER_BLOCK = obj(
     "buyer",
     "Who bought.",
-    S("email", "Buyer's e-mail.", fact("buyer.email"), size=255, affiliates=BUYER),
-    S("name", "Buyer's full name.", fact("buyer.name"), size=255, affiliates=BUYER),
-    S("first_name", "Buyer's first name.", fact("buyer.first_name"), size=100, affiliates=BUYER),
-    S("last_name", "Buyer's last name.", fact("buyer.last_name"), size=155, affiliates=BUYER),
+    S("email", "Buyer's e-mail.", fact("buyer.email"), size=255, affiliates=BUYER, v1="email"),
+    S("name", "Buyer's full name.", fact("buyer.name"), size=255, affiliates=BUYER, v1="name"),
+    S("first_name", "Buyer's first name.", fact("buyer.first_name"), size=100, affiliates=BUYER, v1="first_name"),
+    S("last_name", "Buyer's last name.", fact("buyer.last_name"), size=155, affiliates=BUYER, v1="last_name"),
     S(
         "checkout_phone_code",
         "Area code of the phone given at checkout.",
         fact("buyer.phone_code"),
         size=5,
         affiliates=BUYER,
+        v1="phone_checkout_local_code",
     ),
-    S("checkout_phone", "Phone given at checkout, digits only.", fact("buyer.phone"), size=20, affiliates=BUYER),
+    S(
+        "checkout_phone",
+        "Phone given at checkout, digits only.",
+        fact("buyer.phone"),
+        size=20,
+        affiliates=BUYER,
+        v1="phone_checkout_number",
+    ),
     obj(
         "address",
         "Buyer's address.",
-        S("city", "City.", fact("buyer.address.city"), size=100, affiliates=BUYER),
-        S("country", "Country.", fact("buyer.address.country"), size=100, affiliates=BUYER),
+        S("city", "City.", fact("buyer.address.city"), size=100, affiliates=BUYER, v1="address_city"),
+        S("country", "Country.", fact("buyer.address.country"), size=100, affiliates=BUYER, v1="address_country"),
         S(
             "country_iso",
             "ISO 3166-1 alpha-2 country code.",
@@ -156,12 +230,33 @@ BUYER_BLOCK = obj(
             size=2,
             affiliates=BUYER,
         ),
-        S("state", "State.", fact("buyer.address.state"), size=100, affiliates=BUYER),
-        S("neighborhood", "Neighbourhood.", fact("buyer.address.neighborhood"), size=100, affiliates=BUYER),
-        S("zipcode", "Postal code, digits only.", fact("buyer.address.zipcode"), size=10, affiliates=BUYER),
-        S("address", "Street.", fact("buyer.address.street"), size=255, affiliates=BUYER),
-        S("number", "Street number.", fact("buyer.address.number"), size=20, affiliates=BUYER),
-        S("complement", "Address complement.", fact("buyer.address.complement"), size=255, affiliates=BUYER),
+        S("state", "State.", fact("buyer.address.state"), size=100, affiliates=BUYER, v1="address_state"),
+        S(
+            "neighborhood",
+            "Neighbourhood.",
+            fact("buyer.address.neighborhood"),
+            size=100,
+            affiliates=BUYER,
+            v1="address_district",
+        ),
+        S(
+            "zipcode",
+            "Postal code, digits only.",
+            fact("buyer.address.zipcode"),
+            size=10,
+            affiliates=BUYER,
+            v1="address_zip_code",
+        ),
+        S("address", "Street.", fact("buyer.address.street"), size=255, affiliates=BUYER, v1="address"),
+        S("number", "Street number.", fact("buyer.address.number"), size=20, affiliates=BUYER, v1="address_number"),
+        S(
+            "complement",
+            "Address complement.",
+            fact("buyer.address.complement"),
+            size=255,
+            affiliates=BUYER,
+            v1="address_comp",
+        ),
         affiliates=BUYER,
     ),
     S(
@@ -170,17 +265,32 @@ BUYER_BLOCK = obj(
         fact("buyer.document"),
         size=20,
         affiliates=BUYER,
+        v1="doc",
     ),
-    S("document_type", "CPF or CNPJ.", fact("buyer.document_type"), size=4, affiliates=BUYER),
+    S("document_type", "CPF or CNPJ.", fact("buyer.document_type"), size=4, affiliates=BUYER, v1="doc_type"),
     affiliates=BUYER,
 )
 
 PRODUCER = obj(
     "producer",
     "The producer who owns the product.",
-    S("name", "Producer's name.", fact("producer.name"), size=255),
-    S("document", "Producer's tax document, digits only.", fact("producer.document"), size=20, affiliates=NO),
-    S("legal_nature", "Pessoa Física or Pessoa Jurídica.", fact("producer.legal_nature"), size=40, affiliates=NO),
+    S("name", "Producer's name.", fact("producer.name"), size=255, v1="producer_name"),
+    S(
+        "document",
+        "Producer's tax document, digits only.",
+        fact("producer.document"),
+        size=20,
+        affiliates=NO,
+        v1="producer_document",
+    ),
+    S(
+        "legal_nature",
+        "Pessoa Física or Pessoa Jurídica.",
+        fact("producer.legal_nature"),
+        size=40,
+        affiliates=NO,
+        v1="producer_legal_nature",
+    ),
 )
 
 COMMISSIONS = many(
@@ -192,18 +302,117 @@ COMMISSIONS = many(
     S("currency_value", "ISO 4217 currency code of the amount.", item("currency"), size=3),
     affiliates=NO,
 )
+COMMISSIONS_V1 = (
+    legacy("cms_marketplace", Format.DECIMAL, "Hotmart's fee on the sale.", _commission("MARKETPLACE"), affiliates=NO),
+    legacy("cms_vendor", Format.DECIMAL, "The producer's share of the sale.", _commission("PRODUCER"), affiliates=NO),
+    legacy(
+        "cms_aff",
+        Format.DECIMAL,
+        "The affiliate's share of the sale; 0 without one.",
+        _commission("AFFILIATE"),
+        affiliates=NO,
+    ),
+)
+
+BILLET = Affiliates.IF_ALLOWED  # the help article: affiliates get the billet link and code when allowed
+_is_billet = _has("purchase.billet")
+_is_pix = _has("purchase.pix")
+_was_refused = _has("purchase.refusal_reason")
+
+PAYMENT = obj(
+    "payment",
+    "How it was paid. Billet and PIX fields are present for those payment types only.",
+    N(
+        "installments_number",
+        "Number of installments.",
+        fact("purchase.installments"),
+        size=2,
+        v1="installments_number",
+    ),
+    S(
+        "type",
+        "CREDIT_CARD, BILLET, PIX, PAYPAL, ...",
+        fact("purchase.payment_type"),
+        size=30,
+        v1="payment_type",
+        v1_get=lower("purchase.payment_type"),
+    ),
+    S(
+        "billet_url",
+        "Link to the billet (boleto) to pay.",
+        fact("purchase.billet.url"),
+        size=255,
+        affiliates=BILLET,
+        when=_is_billet,
+        v1="billet_url",
+    ),
+    S(
+        "billet_barcode",
+        "The billet's typeable line (linha digitável), 47 digits.",
+        fact("purchase.billet.barcode"),
+        size=54,
+        affiliates=BILLET,
+        when=_is_billet,
+        v1="billet_barcode",
+    ),
+    S(
+        "pix_code",
+        "The PIX copy-and-paste code (EMV BR Code).",
+        fact("purchase.pix.code"),
+        size=512,
+        affiliates=BILLET,
+        when=_is_pix,
+        v1="pix_code",
+    ),
+    S(
+        "pix_qrcode",
+        "Link to the PIX QR code image.",
+        fact("purchase.pix.qrcode"),
+        size=255,
+        affiliates=BILLET,
+        when=_is_pix,
+        v1="pix_qrcode",
+    ),
+    T(
+        "pix_expiration_date",
+        "When the PIX code stops being payable.",
+        fact("purchase.pix.expiration"),
+        affiliates=BILLET,
+        when=_is_pix,
+        v1="pix_expiration_date",
+    ),
+    S(
+        "refusal_reason",
+        "Why the card was refused; present for refused payments only.",
+        fact("purchase.refusal_reason"),
+        size=255,
+        when=_was_refused,
+        v1="refusal_reason",
+    ),
+)
 
 PURCHASE = obj(
     "purchase",
     "The transaction.",
-    T("approved_date", "When the payment was approved.", fact("purchase.approved_date")),
-    money("full_price", "Price including interest and fees paid by the buyer.", "purchase.full_price"),
-    money("price", "Price of the offer paid by the buyer.", "purchase.price"),
+    T(
+        "approved_date",
+        "When the payment was approved; absent while it is not.",
+        fact("purchase.approved_date"),
+        when=_has("purchase.approved_date"),
+        v1="confirmation_purchase_date",
+    ),
+    money(
+        "full_price",
+        "Price including interest and fees paid by the buyer.",
+        "purchase.full_price",
+        v1="full_price",
+    ),
+    money("price", "Price of the offer paid by the buyer.", "purchase.price", v1="price", v1_currency="currency"),
     country("checkout_country", "Country of the checkout.", "purchase.checkout_country"),
     obj(
         "order_bump",
         "Whether this purchase was an order bump added to another purchase.",
-        B("is_order_bump", "Whether it is an order bump.", fact("purchase.is_order_bump")),
+        B("is_order_bump", "Whether it is an order bump.", fact("purchase.is_order_bump"), v1="order_bump"),
         S(
             "parent_purchase_transaction",
             "Transaction of the main purchase when this is an order bump, else empty.",
@@ -216,32 +425,81 @@ PURCHASE = obj(
         "Tickets, for event products.",
         N("amount", "Number of tickets bought; 0 for products that are not events.", fact("purchase.event_tickets")),
     ),
-    money("original_offer_price", "Offer's price before coupons.", "purchase.original_offer_price"),
-    T("order_date", "When the order was placed.", fact("purchase.order_date")),
+    money(
+        "original_offer_price",
+        "Offer's price before coupons.",
+        "purchase.original_offer_price",
+        v1="original_offer_price",
+    ),
+    T("order_date", "When the order was placed.", fact("purchase.order_date"), v1="purchase_date"),
     S(
         "status",
         "Status of the purchase after this event, e.g. APPROVED, COMPLETED, DISPUTE.",
         fact("purchase.status"),
         size=20,
+        v1="status",
+        v1_get=lower("purchase.status"),
     ),
-    S("transaction", "Transaction code, e.g. HP16015479281022.", fact("purchase.transaction"), size=20),
-    obj(
-        "payment",
-        "How it was paid.",
-        N("installments_number", "Number of installments.", fact("purchase.installments"), size=2),
-        S("type", "CREDIT_CARD, BILLET, PIX, PAYPAL, ...", fact("purchase.payment_type"), size=30),
+    S(
+        "transaction",
+        "Transaction code, e.g. HP16015479281022.",
+        fact("purchase.transaction"),
+        size=20,
+        v1="transaction",
     ),
+    PAYMENT,
     obj(
         "offer",
         "The offer bought.",
-        S("code", "Offer code.", fact("purchase.offer_code"), size=20),
-        S("coupon_code", "Coupon used, else empty.", fact("purchase.coupon_code"), size=50),
+        S("code", "Offer code.", fact("purchase.offer_code"), size=20, v1="off"),
+        S("coupon_code", "Coupon used, else empty.", fact("purchase.coupon_code"), size=50, v1="coupon_code"),
+    ),
+    obj(
+        "origin",
+        "Tracking codes of the checkout link (src, sck, xcod); present when the link carried any.",
+        S("src", "Traffic source given in the link's src parameter.", fact("purchase.origin.src"), size=255, v1="src"),
+        S("sck", "Tracking code given in the link's sck parameter.", fact("purchase.origin.sck"), size=255, v1="sck"),
+        S(
+            "xcod",
+            "Your own external code given in the link's xcod parameter.",
+            fact("purchase.origin.xcod"),
+            size=255,
+            v1="xcod",
+        ),
+        when=_has("purchase.origin"),
     ),
     S(
         "sckPaymentLink",
         "Tracking code (sck) of the payment link, else empty.",
         fact("purchase.sck_payment_link"),
         size=100,
+    ),
+    S(
+        "invoice_by",
+        "Who issues the invoice of a subscription charge: HOTMART.",
+        fact("purchase.recurrence.invoice_by"),
+        size=20,
+        when=_is_recurrence,
+    ),
+    B(
+        "subscription_anticipation_purchase",
+        "Whether the subscriber paid this recurrence ahead of its date.",
+        fact("purchase.recurrence.anticipation"),
+        when=_is_recurrence,
+    ),
+    T(
+        "date_next_charge",
+        "When the subscription will be charged next.",
+        fact("purchase.recurrence.date_next_charge"),
+        when=_is_recurrence,
+    ),
+    N(
+        "recurrence_number",
+        "Which charge of the subscription this purchase is: 1 for the first, 2 for the first renewal, ...",
+        fact("purchase.recurrence.number"),
+        size=5,
+        when=_is_recurrence,
+        v1="recurrency",
     ),
     B("is_funnel", "Whether the purchase came from a sales funnel.", fact("purchase.is_funnel")),
     S(
@@ -255,28 +513,49 @@ PURCHASE = obj(
 SUBSCRIPTION = obj(
     "subscription",
     "Present when the product is sold by subscription.",
-    S("status", "Subscription status: ACTIVE, CANCELLED_BY_CUSTOMER, ...", fact("subscription.status"), size=30),
+    S(
+        "status",
+        "Subscription status: ACTIVE, STARTED, DELAYED, INACTIVE, CANCELLED_BY_CUSTOMER, ...",
+        fact("subscription.status"),
+        size=30,
+        v1="subscription_status",
+        v1_get=lower("subscription.status"),
+    ),
     obj(
         "plan",
         "Subscription plan.",
         N("id", "Plan id.", fact("subscription.plan.id"), size=10),
-        S("name", "Plan name.", fact("subscription.plan.name"), size=255),
+        S("name", "Plan name.", fact("subscription.plan.name"), size=255, v1="name_subscription_plan"),
     ),
     obj(
         "subscriber",
         "The subscriber.",
-        S("code", "Subscriber code.", fact("subscription.subscriber_code"), size=20),
+        S("code", "Subscriber code.", fact("subscription.subscriber_code"), size=20, v1="subscriber_code"),
     ),
     when=_has_subscription,
 )
 
-PURCHASE_DATA = (PRODUCT, AFFILIATES, BUYER_BLOCK, PRODUCER, COMMISSIONS, PURCHASE, SUBSCRIPTION)
+PURCHASE_DATA = (
+    PRODUCT,
+    AFFILIATES,
+    *AFFILIATE_V1,
+    BUYER_BLOCK,
+    PRODUCER,
+    COMMISSIONS,
+    *COMMISSIONS_V1,
+    PURCHASE,
+    SUBSCRIPTION,
+)
 
 # --- Envelope ---------------------------------------------------------------------------------------------
 
 
+HOTTOK_DESCRIPTION = "The recipient's verification token, also sent in the X-HOTMART-HOTTOK header."
+
+
 def envelope(*data: Field, creation_key: str = "creation_date", with_hottok: bool = False) -> tuple[Field, ...]:
     head = [
+        legacy("hottok", Format.STRING, HOTTOK_DESCRIPTION, lambda s: s.ctx.hottok, size=64),
         Field(
             "id",
             Format.UUID,
@@ -289,16 +568,7 @@ def envelope(*data: Field, creation_key: str = "creation_date", with_hottok: boo
         Field("version", Format.STRING, "Version of the payload format.", size=5, get=const(VERSION)),
     ]
     if with_hottok:
-        head.append(
-            Field(
-                "hottok",
-                Format.STRING,
-                "Your account's verification token, also sent in the X-HOTMART-HOTTOK header.",
-                size=64,
-                affiliates=NO,
-                get=lambda s: s.ctx.hottok,
-            )
-        )
+        head.append(Field("hottok", Format.STRING, HOTTOK_DESCRIPTION, size=64, get=lambda s: s.ctx.hottok))
     return (*head, obj("data", "The event's data.", *data))
 
 
@@ -311,7 +581,17 @@ class EventSchema:
     summary: str
     fields: tuple[Field, ...]
 
-    def rows(self) -> list[DocRow]:
+    @property
+    def versions(self) -> tuple[str, ...]:
+        """The payload versions this event is sent in: the legacy 1.0 postback carries purchase events only."""
+        if self.event_type in PURCHASE_EVENTS:
+            return (PayloadVersion.V2.value, PayloadVersion.V1.value)
+        return (PayloadVersion.V2.value,)
+
+    def rows(self, version: str = PayloadVersion.V2) -> list[DocRow]:
+        """The parameter table of this event in ``version``: nested JSON fields, or 1.0's flat form fields."""
+        if version == PayloadVersion.V1:
+            return document_form(self.fields) if PayloadVersion.V1 in self.versions else []
         return document(self.fields)
 
 

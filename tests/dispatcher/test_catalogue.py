@@ -1,54 +1,47 @@
 """Every built payload has the structure of the real Hotmart sample of its event: same keys in the same
-order, same nesting, same value types; values come from the simulated sale, not from the samples."""
+order, same nesting, same value types; values come from the simulated sale, not from the samples. And every
+payload (2.0.0 JSON and 1.0 form, for the producer and for affiliates) is what the documentation rows say."""
 
 from __future__ import annotations
 
 import json
 import uuid
+from dataclasses import replace
 from datetime import UTC, datetime
-from pathlib import Path
+from urllib.parse import parse_qsl
 
 import pytest
 
-from configurations.events import EventType
+from configurations.events import PURCHASE_EVENTS, EventType
 from configurations.services import account_get_or_create
-from dispatcher.catalogue import CATALOGUE, PURCHASE_STATUS, PayloadContext, payload_build, payload_serialize
+from dispatcher.catalogue import (
+    CATALOGUE,
+    FORM,
+    JSON,
+    PRODUCER,
+    PURCHASE_STATUS,
+    Audience,
+    PayloadContext,
+    payload_build,
+    payload_encode,
+    payload_form,
+    payload_mask_secrets,
+    payload_serialize,
+)
 from dispatcher.catalogue.schema import Format
 from dispatcher.facts import epoch_ms, sale_facts
 from tests.factories import ProductFactory
+from tests.payload_checks import (
+    SAMPLE_FILES,
+    assert_documented,
+    assert_form_documented,
+    assert_matches_sample,
+    leaf_paths,
+    shape,
+)
 
-SAMPLES = Path(__file__).resolve().parent.parent / "fixtures" / "hotmart-samples"
-SAMPLE_FILES = sorted(SAMPLES.glob("*.json"))
-
-
-def shape(value):
-    """The structure of a JSON value: object keys in order, list element shapes, scalar JSON types."""
-    if isinstance(value, dict):
-        return [(key, shape(item)) for key, item in value.items()]
-    if isinstance(value, list):
-        shapes = []
-        for element in value:
-            if shape(element) not in shapes:
-                shapes.append(shape(element))
-        return ["list", shapes]
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int | float):
-        return "number"
-    if value is None:
-        return "null"
-    return type(value).__name__
-
-
-def leaf_paths(value, prefix=""):
-    if isinstance(value, dict):
-        for key, item in value.items():
-            yield from leaf_paths(item, f"{prefix}{key}" if not prefix else f"{prefix}.{key}")
-    elif isinstance(value, list):
-        for element in value:
-            yield from leaf_paths(element, f"{prefix}[]")
-    else:
-        yield prefix
+AFFILIATE_WITH_BUYER = Audience(affiliate=True, buyer_data=True)
+AFFILIATE_WITHOUT_BUYER = Audience(affiliate=True, buyer_data=False)
 
 
 @pytest.fixture
@@ -56,7 +49,14 @@ def subscription_product(db):
     return ProductFactory(name="Clube Çá de Teste", is_subscription=True, price="64.90")
 
 
-def build(event_type: str, product, *, affiliate: bool = True, buyer_email: str = "comprador@example.com"):
+def build(
+    event_type: str,
+    product,
+    *,
+    affiliate: bool = True,
+    buyer_email: str = "comprador@example.com",
+    audience: Audience = PRODUCER,
+):
     account, _ = account_get_or_create(user=product.owner)
     occurred = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
     facts = sale_facts(
@@ -64,7 +64,7 @@ def build(event_type: str, product, *, affiliate: bool = True, buyer_email: str 
     )
     if affiliate:
         facts["affiliates"] = [{"code": "Q58388177J", "name": "Afiliado Teste"}]
-    ctx = PayloadContext(str(uuid.uuid4()), event_type, epoch_ms(occurred), facts, account.hottok)
+    ctx = PayloadContext(str(uuid.uuid4()), event_type, epoch_ms(occurred), facts, account.hottok, audience)
     return payload_build(ctx), ctx
 
 
@@ -78,7 +78,17 @@ def test_there_is_a_sample_for_each_of_the_15_event_types():
 def test_payload_has_the_structure_of_the_hotmart_sample(sample_path, subscription_product):
     sample = json.loads(sample_path.read_text())
     payload, ctx = build(sample["event"], subscription_product)
-    assert shape(payload) == shape(sample)
+    assert_matches_sample(payload, sample["event"])
+    if sample["event"] not in (EventType.PURCHASE_BILLET_PRINTED, EventType.PURCHASE_EXPIRED):
+        # like Hotmart's test button, the sample of every other event is a card sale: exactly the sample's shape
+        assert shape(payload) == shape(sample)
+    else:
+        assert set(payload["data"]["purchase"]["payment"]) == {
+            "installments_number",
+            "type",
+            "billet_url",
+            "billet_barcode",
+        }
     # and it survives the exact serialisation that is sent
     assert json.loads(payload_serialize(payload)) == payload
 
@@ -150,11 +160,130 @@ def test_sale_without_affiliate_has_an_empty_affiliates_list(subscription_produc
 @pytest.mark.parametrize("sample_path", SAMPLE_FILES, ids=lambda p: p.stem)
 def test_documentation_rows_cover_every_field_of_the_sample(sample_path):
     sample = json.loads(sample_path.read_text())
-    rows = CATALOGUE[sample["event"]].rows()
-    documented = {row.name for row in rows}
+    for version in CATALOGUE[sample["event"]].versions:
+        rows = CATALOGUE[sample["event"]].rows(version)
+        assert rows
+        for row in rows:
+            assert row.description and row.format
+            assert row.affiliates in {"yes", "no", "if the producer shares buyer data"}
+            if row.format in (Format.STRING, Format.UUID):
+                assert row.size, f"{row.name} has no size"
+    documented = {row.name for row in CATALOGUE[sample["event"]].rows()}
     assert set(leaf_paths(sample)) <= documented
-    for row in rows:
-        assert row.description and row.format
-        assert row.affiliates in {"yes", "no", "if the producer shares buyer data"}
-        if row.format in (Format.STRING, Format.UUID):
-            assert row.size, f"{row.name} has no size"
+
+
+# --- Against the documentation, for every audience and version ------------------------------------------
+
+AUDIENCES = [PRODUCER, AFFILIATE_WITH_BUYER, AFFILIATE_WITHOUT_BUYER]
+
+
+@pytest.mark.parametrize("audience", AUDIENCES, ids=["producer", "affiliate+buyer", "affiliate-buyer"])
+@pytest.mark.parametrize("event_type", EventType.values)
+def test_every_payload_is_what_its_documentation_rows_say(event_type, audience, subscription_product):
+    payload, ctx = build(event_type, subscription_product, audience=audience)
+    assert_documented(payload, event_type, audience)
+    if event_type in PURCHASE_EVENTS:
+        assert_form_documented(payload_form(ctx), event_type, audience)
+
+
+def test_an_affiliate_without_buyer_permission_gets_no_buyer_producer_or_commission_data(subscription_product):
+    full, full_ctx = build(EventType.PURCHASE_BILLET_PRINTED, subscription_product)
+    ctx = replace(full_ctx, audience=AFFILIATE_WITHOUT_BUYER)
+    filtered = payload_build(ctx)
+    assert "buyer" in full["data"] and "buyer" not in filtered["data"]
+    assert "commissions" not in filtered["data"]
+    assert filtered["data"]["producer"] == {"name": full["data"]["producer"]["name"]}
+    assert "billet_url" in full["data"]["purchase"]["payment"]
+    assert set(filtered["data"]["purchase"]["payment"]) == {"installments_number", "type"}
+    assert filtered["data"]["affiliates"] == full["data"]["affiliates"]
+    assert filtered["data"]["purchase"]["transaction"] == full["data"]["purchase"]["transaction"]
+    form = dict(payload_form(ctx))
+    assert "email" not in form and "doc" not in form and "billet_url" not in form and "cms_vendor" not in form
+    assert form["transaction"] == full["data"]["purchase"]["transaction"] and form["aff"] == "Q58388177J"
+
+
+def test_an_affiliate_with_buyer_permission_also_gets_the_buyer_and_the_billet(subscription_product):
+    filtered, ctx = build(EventType.PURCHASE_BILLET_PRINTED, subscription_product, audience=AFFILIATE_WITH_BUYER)
+    assert filtered["data"]["buyer"]["email"] == "comprador@example.com"
+    assert filtered["data"]["purchase"]["payment"]["billet_url"].startswith("https://")
+    assert len(filtered["data"]["purchase"]["payment"]["billet_barcode"].replace(" ", "").replace(".", "")) == 47
+    assert "commissions" not in filtered["data"] and "document" not in filtered["data"]["producer"]
+    form = dict(payload_form(ctx))
+    assert form["email"] == "comprador@example.com" and form["billet_url"] and form["billet_barcode"]
+    assert "cms_vendor" not in form and "producer_document" not in form
+
+
+# --- The legacy 1.0 postback ------------------------------------------------------------------------------
+
+ISSUE_V1_FIELDS = (
+    "hottok prod prod_name off price aff email name first_name last_name doc transaction xcod src sck status "
+    "payment_type billet_url billet_barcode subscriber_code purchase_date confirmation_purchase_date "
+    "warranty_date full_price currency"
+).split()
+
+
+@pytest.mark.parametrize("event_type", sorted(PURCHASE_EVENTS))
+def test_the_1_0_postback_has_the_historical_fields_and_lower_case_status(event_type, subscription_product):
+    _, ctx = build(event_type, subscription_product)
+    body = payload_encode(ctx, "1.0")
+    assert body.content_type == FORM
+    fields = dict(parse_qsl(body.text, keep_blank_values=True))
+    assert set(ISSUE_V1_FIELDS) <= set(fields)
+    assert fields["status"] == PURCHASE_STATUS[event_type].lower()
+    assert fields["hottok"] == ctx.hottok
+    assert fields["prod"] == str(subscription_product.hotmart_id)
+    assert fields["prod_name"] == "Clube Çá de Teste"  # UTF-8, percent-encoded on the wire
+    assert "Clube+%C3%87%C3%A1+de+Teste" in body.text
+    assert fields["email"] == "comprador@example.com"
+    assert fields["transaction"] == ctx.facts["purchase"]["transaction"]
+    assert fields["price"] == "64.90" and fields["currency"] == "BRL"
+    assert fields["aff"] == "Q58388177J" and fields["aff_name"] == "Afiliado Teste"
+    assert fields["subscriber_code"] == ctx.facts["subscription"]["subscriber_code"]
+    assert fields["payment_type"] in {"credit_card", "billet"}
+    assert fields["purchase_date"].endswith("Z") and fields["warranty_date"].endswith("Z")
+
+
+def test_the_1_0_postback_exists_for_purchase_events_only(subscription_product):
+    for event_type in EventType.values:
+        versions = CATALOGUE[event_type].versions
+        assert ("1.0" in versions) == (event_type in PURCHASE_EVENTS)
+        if event_type not in PURCHASE_EVENTS:
+            assert CATALOGUE[event_type].rows("1.0") == []
+            _, ctx = build(event_type, subscription_product)
+            with pytest.raises(ValueError, match="only purchase events"):
+                payload_form(ctx)
+
+
+def test_the_1_0_documentation_names_each_field_once_with_its_2_0_0_counterpart():
+    rows = CATALOGUE[EventType.PURCHASE_APPROVED].rows("1.0")
+    names = [row.name for row in rows]
+    assert len(names) == len(set(names))
+    assert set(ISSUE_V1_FIELDS) <= set(names)
+    v2 = {row.v1_name: row.name for row in CATALOGUE[EventType.PURCHASE_APPROVED].rows() if row.v1_name}
+    assert v2["prod"] == "data.product.id"
+    assert v2["status"] == "data.purchase.status"
+    assert v2["off"] == "data.purchase.offer.code"
+    assert v2["confirmation_purchase_date"] == "data.purchase.approved_date"
+    assert "aff" not in v2 and "aff" in names, "1.0-only fields are documented in the 1.0 table only"
+
+
+def test_json_and_form_bodies_mask_their_hottok_for_display(subscription_product):
+    _, ctx = build(EventType.PURCHASE_APPROVED, subscription_product)
+    form = payload_encode(ctx, "1.0")
+    masked = dict(parse_qsl(payload_mask_secrets(form.text, form.content_type)))
+    assert masked["hottok"] != ctx.hottok and masked["hottok"].startswith(ctx.hottok[:4])
+    assert masked["prod"] == str(subscription_product.hotmart_id)
+    charge, charge_ctx = build(EventType.UPDATE_SUBSCRIPTION_CHARGE_DATE, subscription_product)
+    body = payload_encode(charge_ctx)
+    assert body.content_type == JSON
+    assert json.loads(payload_mask_secrets(body.text, JSON))["hottok"] != charge_ctx.hottok
+    assert payload_mask_secrets("not json", JSON) == "not json"
+
+
+def test_the_documented_1_0_field_list_is_the_catalogues():
+    from tests.conftest import ROOT
+
+    text = (ROOT / "docs" / "payloads.md").read_text()
+    listed = text.split("The 1.0 form has, in this order:", 1)[1].split("\n\n", 1)[0]
+    names = [part.strip(" `.\n") for part in listed.replace("\n", " ").split(",")]
+    assert names == [row.name for row in CATALOGUE[EventType.PURCHASE_APPROVED].rows("1.0")]

@@ -14,8 +14,10 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.utils import timezone
 
+from configurations.events import EventType
 from configurations.models import Account, Configuration, Product
 from history.models import Attempt, Notification
+from inbox.models import Inbox
 from tests.conftest import ROOT, _test_database_url
 from tests.factories import ConfigurationFactory
 
@@ -38,12 +40,6 @@ def manage(*args: str) -> subprocess.CompletedProcess:
     )
 
 
-@pytest.fixture
-def demo(db):
-    run("seed_demo")
-    return get_user_model().objects.get(username="demo")
-
-
 def test_seed_demo_is_idempotent_and_shows_the_hottok_once(db):
     first = run("seed_demo")
     second = run("seed_demo")
@@ -55,6 +51,12 @@ def test_seed_demo_is_idempotent_and_shows_the_hottok_once(db):
     assert user.check_password("demo")
     assert Product.objects.filter(owner=user).count() == 2
     assert Product.objects.filter(owner=user, is_subscription=True).count() == 1
+    # an inbox, and a configuration sending it every event, so the first simulated purchase visibly arrives
+    [inbox] = Inbox.objects.filter(owner=user)
+    [configuration] = Configuration.objects.filter(owner=user)
+    assert configuration.url == f"http://127.0.0.1:9/inbox/{inbox.token}/" and configuration.is_active
+    assert configuration.events == list(EventType.values)
+    assert configuration.url in first and configuration.url in second
 
 
 def test_hottok_is_masked_unless_revealed_and_can_be_regenerated(demo):
@@ -206,7 +208,7 @@ def test_bad_input_raises_a_usage_error_with_status_2(demo, args, message):
             ],
             "must start with http:// or https://",
         ),
-        (["simulate", "--owner", "demo"], "the following arguments are required: EVENT"),
+        (["simulate", "--owner", "demo"], "Name an EVENT, or give --transaction or --subscription"),
         (["configurations", "frobnicate"], "invalid choice: 'frobnicate'"),
     ],
 )

@@ -24,6 +24,7 @@ def configuration_dict(configuration: Configuration) -> dict:
         "product": configuration.product.hotmart_id if configuration.product_id else None,
         "scope": configuration.scope_label,
         "url": configuration.url,
+        "payload_version": configuration.payload_version,
         "status": configuration.status,
         "disabled_reason": configuration.disabled_reason or None,
         "disabled_at": configuration.disabled_at.isoformat() if configuration.disabled_at else None,
@@ -55,6 +56,12 @@ class Command(BaseCommand):
         )
         add.add_argument("--product", type=int, help="Hotmart product id; leave out for all products.")
         add.add_argument("--url", required=True)
+        add.add_argument(
+            "--version",
+            dest="payload_version",
+            default="2.0.0",
+            help="Payload version: 2.0.0 (JSON, default) or 1.0 (the legacy form-encoded postback; purchases only).",
+        )
         add.add_argument("--json", action="store_true")
 
         listing = sub.add_parser("list", help="List configurations.")
@@ -111,19 +118,19 @@ class Command(BaseCommand):
             raise usage_error(f"No configuration {configuration_id}" + (f" owned by {owner!r}." if owner else "."))
         return configuration
 
-    def handle_add(self, *, owner, name, events, product, url, json, **_):
+    def handle_add(self, *, owner, name, events, product, url, payload_version, json, **_):
         user = owner_or_error(owner)
         wanted = [event.strip() for chunk in events for event in chunk.split(",") if event.strip()]
         if any(event.upper() == "ALL" for event in wanted):
             wanted = list(EventType.values)
         product_obj = None
         if product is not None:
-            product_obj = configuration_selectors.product_get(owner_id=user.pk, hotmart_id=product)
+            product_obj = configuration_selectors.product_get_for_configuration(user_id=user.pk, hotmart_id=product)
             if product_obj is None:
                 raise usage_error(f"Unknown product {product} for owner {owner!r}.")
         try:
             configuration = configuration_services.configuration_create(
-                owner=user, name=name, events=wanted, url=url, product=product_obj
+                owner=user, name=name, events=wanted, url=url, product=product_obj, payload_version=payload_version
             )
         except ValidationError as exc:
             raise usage_error(validation_message(exc)) from None
@@ -151,7 +158,7 @@ class Command(BaseCommand):
             )
             self.stdout.write(
                 f"{row['id']:>4}  {row['name']:<24}  {row['scope']:<24}  {status:<8}  {row['url']}\n"
-                f"      events: {', '.join(row['events'])}{origin}"
+                f"      events: {', '.join(row['events'])}  (payload {row['payload_version']}){origin}"
             )
 
     def handle_show(self, *, id, owner, json, **_):

@@ -2,11 +2,13 @@
 
 import json as jsonlib
 from datetime import datetime, time
+from urllib.parse import parse_qsl
 
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from configurations.models import Configuration
+from dispatcher.catalogue import FORM, JSON
 from dispatcher.cli import Command as BaseCommand
 from dispatcher.cli import dump_json, owner_or_error, usage_error, validation_message
 from dispatcher.logging import mask_secret
@@ -26,6 +28,7 @@ def notification_summary(n: Notification) -> dict:
         "status": n.status,
         "event": n.event.event_type,
         "event_id": str(n.event.uuid),
+        "format": n.content_type,
         "configuration": {"id": n.configuration_id, "name": n.configuration.name, "url": n.configuration.url}
         if n.configuration_id
         else None,
@@ -37,7 +40,12 @@ def notification_summary(n: Notification) -> dict:
 
 
 def notification_detail(n: Notification, *, reveal: bool) -> dict:
-    payload = jsonlib.loads(n.payload) if n.content_type == "application/json" else n.payload
+    """The notification with its payload: JSON as an object, a 1.0 form as its fields; the hottok inside it
+    masked unless revealed."""
+    if n.content_type == FORM:
+        payload = dict(parse_qsl(n.payload, keep_blank_values=True))
+    else:
+        payload = jsonlib.loads(n.payload) if n.content_type == JSON else n.payload
     if not reveal and isinstance(payload, dict) and "hottok" in payload:
         payload["hottok"] = mask_secret(payload["hottok"])
     return {

@@ -16,7 +16,7 @@ class Command(BaseCommand):
     help = "Start web (runserver), a Celery worker, Celery beat and, without REDIS_URL, an embedded Redis."
 
     def add_arguments(self, parser):
-        parser.add_argument("--addrport", default=os.environ.get("SANDBOX_ADDRPORT", "127.0.0.1:8000"))
+        parser.add_argument("--addrport", default=settings.SANDBOX_ADDRPORT)
         parser.add_argument(
             "--concurrency",
             type=int,

@@ -1,0 +1,87 @@
+"""Queries on inboxes and their requests shared by the inbox page, the command line and the API."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db.models import Count, QuerySet
+
+from dispatcher.catalogue import payload_mask_secrets
+from dispatcher.transport import masked_headers
+from inbox.conf import inbox_settings
+from inbox.models import Inbox, InboxRequest
+
+
+def inbox_url(inbox: Inbox) -> str:
+    """The address to give a configuration: ``{INBOX_BASE_URL}/inbox/<token>/``."""
+    return f"{inbox_settings().base_url}/inbox/{inbox.token}/"
+
+
+def inbox_list(*, owner_id: int) -> QuerySet[Inbox]:
+    """The owner's inboxes by name, each with ``request_count`` (requests kept)."""
+    return Inbox.objects.filter(owner_id=owner_id).annotate(request_count=Count("requests")).order_by("name", "id")
+
+
+def inbox_get(*, owner_id: int, inbox_id: int) -> Inbox | None:
+    return Inbox.objects.filter(owner_id=owner_id, pk=inbox_id).first()
+
+
+def inbox_get_by_name(*, owner_id: int, name: str) -> Inbox | None:
+    return Inbox.objects.filter(owner_id=owner_id, name=name).first()
+
+
+def inbox_requests(*, inbox_id: int, after_number: int | None = None, limit: int = 50) -> list[InboxRequest]:
+    """The inbox's requests, newest first, without their bodies. With ``after_number`` only those that came
+    after it: a live page polls with the newest number it shows."""
+    queryset = InboxRequest.objects.filter(inbox_id=inbox_id).defer("body")
+    if after_number is not None:
+        queryset = queryset.filter(number__gt=after_number)
+    return list(queryset.order_by("-id")[:limit])
+
+
+def inbox_request_get(*, owner_id: int, request_id: int) -> InboxRequest | None:
+    return InboxRequest.objects.select_related("inbox").filter(inbox__owner_id=owner_id, pk=request_id).first()
+
+
+@dataclass(frozen=True)
+class RequestView:
+    """A caught request as it may be shown: headers and body with secrets masked unless revealed."""
+
+    id: int
+    number: int
+    received_at: datetime
+    method: str
+    path: str
+    headers: dict[str, str]
+    content_type: str
+    body_text: str  # decoded as UTF-8 (undecodable bytes replaced)
+    body_size: int
+    body_truncated: bool
+    remote_addr: str
+    response_status: int
+    response_delay_ms: int
+
+
+def inbox_request_view(request: InboxRequest, *, reveal: bool = False) -> RequestView:
+    headers = dict(request.headers)
+    content_type = next((v for k, v in headers.items() if k.lower() == "content-type"), "")
+    body_text = bytes(request.body).decode("utf-8", errors="replace")
+    if not reveal:
+        headers = masked_headers(headers)
+        body_text = payload_mask_secrets(body_text, content_type)
+    return RequestView(
+        id=request.pk,
+        number=request.number,
+        received_at=request.received_at,
+        method=request.method,
+        path=request.path,
+        headers=headers,
+        content_type=content_type,
+        body_text=body_text,
+        body_size=request.body_size,
+        body_truncated=request.body_truncated,
+        remote_addr=request.remote_addr,
+        response_status=request.response_status,
+        response_delay_ms=request.response_delay_ms,
+    )
