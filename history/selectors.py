@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Min, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import TruncHour
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -94,23 +94,6 @@ def bulk_resend_candidates_count(
         created_at__gte=window_start,
         created_at__lte=window_end,
     ).count()
-
-
-@dataclass(frozen=True)
-class Missed:
-    count: int
-    earliest: datetime | None  # created_at of the oldest: the start of the window to resend
-
-
-def notifications_missed_since(*, configuration_id: int, since: datetime) -> Missed:
-    """A configuration's notifications that failed or were stopped since ``since`` (its trouble began)."""
-    rows = Notification.objects.filter(
-        configuration_id=configuration_id,
-        status__in=(NotificationStatus.FAILED, NotificationStatus.CANCELLED),
-        is_test=False,
-        updated_at__gte=since,
-    ).aggregate(count=Count("id"), earliest=Min("created_at"))
-    return Missed(count=rows["count"], earliest=rows["earliest"])
 
 
 def _bulk_resend_window(job: BulkResend) -> QuerySet[Notification]:

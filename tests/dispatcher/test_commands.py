@@ -250,7 +250,7 @@ def test_enabling_offers_to_resend_what_failed_or_stopped_while_disabled(demo):
 
     out = run("configurations", "enable", str(configuration.pk))
 
-    assert "2 notifications failed or were stopped" in out
+    assert "2 notifications failed or were stopped since its deliveries last worked" in out
     assert f"bulk-resend --configuration {configuration.pk}" in out
     since = out.split("--since ")[1].split()[0]
     started = run(

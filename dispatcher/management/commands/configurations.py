@@ -12,7 +12,7 @@ from dispatcher.cli import Command as BaseCommand
 from dispatcher.cli import dump_json, owner_or_error, usage_error, validation_message
 from dispatcher.logging import mask_secret
 from dispatcher.services import configuration_remove, configuration_stop, configuration_test_post
-from history.selectors import notifications_missed_since
+from history.selectors import resend_offer_window
 
 
 def configuration_dict(configuration: Configuration) -> dict:
@@ -166,19 +166,17 @@ class Command(BaseCommand):
         self.stdout.write(dump_json(configuration_dict(configuration)))
 
     def handle_enable(self, *, id, owner, json, **_):
-        configuration = self._get(id, owner)
-        trouble_began = configuration.failing_since or configuration.disabled_at
-        configuration = configuration_services.configuration_enable(configuration=configuration)
+        configuration = configuration_services.configuration_enable(configuration=self._get(id, owner))
         self._emit(configuration, json, "Enabled")
-        if trouble_began and not json:
-            missed = notifications_missed_since(configuration_id=configuration.pk, since=trouble_began)
-            if missed.count:
-                since = timezone.localtime(missed.earliest).isoformat(timespec="seconds")
-                self.stdout.write(
-                    f"{missed.count} notifications failed or were stopped while it was failing or disabled. "
-                    f"Resend them with:\n  manage.py notifications bulk-resend --configuration {configuration.pk} "
-                    f"--since {since} --status failed,cancelled"
-                )
+        missed = resend_offer_window(configuration=configuration)
+        if missed and not json:
+            start, count = missed
+            since = timezone.localtime(start).isoformat(timespec="seconds")
+            self.stdout.write(
+                f"{count} notifications failed or were stopped since its deliveries last worked. "
+                f"Resend them with:\n  manage.py notifications bulk-resend --configuration {configuration.pk} "
+                f"--since {since} --status failed,cancelled"
+            )
 
     def handle_disable(self, *, id, owner, json, reason, **_):
         configuration = self._get(id, owner)
