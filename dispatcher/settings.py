@@ -7,6 +7,7 @@ Everything comes from environment variables; with nothing set, `make run` works:
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -79,6 +80,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
+    "axes",
     "oauth2_provider",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -97,7 +99,20 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last: it turns an authentication refused for too many failures into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
+
+# Login throttling (django-axes): after AXES_FAILURE_LIMIT wrong passwords for one username from one address,
+# that pair is locked out for AXES_COOLOFF_TIME, even with the right password; a success resets the count.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=env_float("LOGIN_LOCKOUT_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_VERBOSE = False
+AXES_IPWARE_PROXY_COUNT = 1 if env_bool("BEHIND_TLS_PROXY", False) else 0
 
 if not SANDBOX:
     # Production serves the files collected by `collectstatic` itself (gunicorn has no static handler).
@@ -153,6 +168,15 @@ def kombu_url(redis_url: str) -> str:
 
 
 CELERY_BROKER_URL = kombu_url(REDIS_URL)
+# Shared counters (login and token throttling) live in Redis, so every web process sees the same ones.
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": "dispatcher",
+        "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
+    }
+}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     # Longer than any delivery can take, so a message is redelivered only when its worker died.
@@ -301,6 +325,9 @@ REST_FRAMEWORK = {
 # Access tokens for the API: OAuth2 client credentials (django-oauth-toolkit), issued by the Hotmart-shaped
 # endpoint POST /security/oauth/token. Hotmart's tokens live 48 hours.
 API_TOKEN_EXPIRE_SECONDS = env_int("API_TOKEN_EXPIRE_SECONDS", 172800)
+# Failed token requests allowed per client address within the window before it gets 429.
+API_TOKEN_FAILURE_LIMIT = env_int("API_TOKEN_FAILURE_LIMIT", 20)
+API_TOKEN_FAILURE_WINDOW = env_int("API_TOKEN_FAILURE_WINDOW", 300)
 OAUTH2_PROVIDER = {
     "ACCESS_TOKEN_EXPIRE_SECONDS": API_TOKEN_EXPIRE_SECONDS,
     "SCOPES": {"read": "Read configurations, products, notifications and the account.", "write": "Change them."},

@@ -70,6 +70,17 @@ def new_producer():
     return user
 
 
+@pytest.fixture(autouse=True)
+def _fresh_throttles():
+    """Throttle counters live in the shared Redis: each test starts with none (only those keys are touched)."""
+    import redis as redis_client
+
+    yield
+    broker = redis_client.Redis.from_url(settings.REDIS_URL)
+    for key in broker.scan_iter(match="*oauth-token-failures*"):
+        broker.delete(key)
+
+
 @pytest.fixture
 def producer(db):
     return new_producer()

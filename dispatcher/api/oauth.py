@@ -14,9 +14,12 @@ from __future__ import annotations
 import json
 from urllib.parse import urlsplit, urlunsplit
 
+from django.conf import settings
+from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.decorators import method_decorator
 from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.debug import sensitive_post_parameters
 from oauth2_provider.oauth2_backends import OAuthLibCore
 from oauth2_provider.views import TokenView
 from oauthlib.common import urlencode
@@ -51,18 +54,54 @@ class HotmartTokenView(TokenView):
     oauthlib_backend_class = QueryStringOAuthLibCore
     http_method_names = ["post", "options"]
 
+    @method_decorator(sensitive_post_parameters("client_secret"))
     def post(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
         grant_type = request.POST.get("grant_type") or request.GET.get("grant_type")
         if not grant_type:
             return oauth_error(400, "invalid_request", "Missing grant_type=client_credentials.")
         if grant_type != "client_credentials":
             return oauth_error(400, "unsupported_grant_type", ERROR_DESCRIPTIONS["unsupported_grant_type"])
-        return _hotmart_shape(super().post(request, *args, **kwargs))
+        throttle = _FailureThrottle(request)
+        if throttle.locked():
+            response = oauth_error(
+                429,
+                "slow_down",
+                f"Too many failed token requests from this address: wait {throttle.window // 60} minutes.",
+            )
+            response["Retry-After"] = str(throttle.window)
+            return response
+        response = _hotmart_shape(super().post(request, *args, **kwargs))
+        if response.status_code == 401:
+            throttle.fail()
+        return response
 
     def http_method_not_allowed(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
         response = oauth_error(405, "invalid_request", f"{request.method} is not allowed: POST the token request.")
         response["Allow"] = "POST, OPTIONS"
         return response
+
+
+class _FailureThrottle:
+    """Failed token requests per client address, counted in the shared cache (Redis): past the limit the
+    address gets 429 for the rest of the window, so a Client Secret cannot be guessed by brute force."""
+
+    def __init__(self, request: HttpRequest):
+        self.key = f"oauth-token-failures:{request.META.get('REMOTE_ADDR', '')}"
+        self.limit = settings.API_TOKEN_FAILURE_LIMIT
+        self.window = settings.API_TOKEN_FAILURE_WINDOW
+
+    def locked(self) -> bool:
+        try:
+            return (cache.get(self.key) or 0) >= self.limit
+        except Exception:  # noqa: BLE001 - the cache down must not stop the token endpoint
+            return False
+
+    def fail(self) -> None:
+        try:
+            cache.add(self.key, 0, timeout=self.window)
+            cache.incr(self.key)
+        except Exception:  # noqa: BLE001, S110
+            pass
 
 
 def oauth_error(status: int, error: str, description: str) -> JsonResponse:

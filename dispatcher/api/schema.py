@@ -141,6 +141,12 @@ def document_token_endpoint(result, generator, request, public):
                 },
                 "400": _oauth_error("A malformed request, an unsupported grant type or scope."),
                 "401": _oauth_error("Wrong or missing client credentials (`invalid_client`)."),
+                "429": {
+                    **_oauth_error(
+                        "Too many failed token requests from this address (`slow_down`): wait `Retry-After` seconds."
+                    ),
+                    "headers": {"Retry-After": {"schema": {"type": "integer"}, "description": "Seconds to wait."}},
+                },
             },
         }
     }

@@ -54,7 +54,8 @@ def test_the_demo_user_logs_in_with_demo_demo(client):
     from django.core.management import call_command
 
     call_command("seed_demo", stdout=open("/dev/null", "w"))  # noqa: SIM115
-    assert client.login(username="demo", password="demo")
+    response = client.post(reverse("login"), {"username": "demo", "password": "demo"})
+    assert response.status_code == 302 and response["Location"] == reverse("overview")
 
 
 @pytest.mark.parametrize("name", ["overview", "documentation"])
