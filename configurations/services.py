@@ -39,7 +39,7 @@ def _new_hottok() -> str:
 def account_get_or_create(*, user: AbstractBaseUser) -> tuple[Account, bool]:
     """The user's webhook account, created with a fresh hottok the first time."""
     try:
-        return Account.objects.get(user=user), False
+        return Account.objects.select_related("user").get(user=user), False
     except Account.DoesNotExist:
         pass
     name = user.get_full_name() or user.get_username()

@@ -64,7 +64,7 @@ def notification_deliver(*, notification_id: int, task_id: str = "", lane: str |
         return "rerouted"
 
     number = notification.attempt_count + 1
-    account = configuration_selectors.account_for_owner(owner_id=notification.owner_id)
+    account = getattr(notification.owner, "webhook_account", None)  # loaded by the claim
     headers = transport.build_headers(
         hottok=account.hottok if account else "",
         content_type=notification.content_type,

@@ -91,8 +91,11 @@ def notification_claim(*, notification_id: int, now: datetime, lease_seconds: fl
     )
     if not won:
         return None
+    # One query for everything the attempt needs: the configuration, the event's id and the recipient's
+    # hottok (its account); the event's facts are not needed to send the frozen payload.
     return (
-        Notification.objects.select_related("configuration", "event")
+        Notification.objects.select_related("configuration", "event", "owner__webhook_account")
+        .defer("event__facts")
         .filter(pk=notification_id, lock_token=token)
         .first()
     )
@@ -138,10 +141,6 @@ def attempt_record(
     Call inside a transaction. Answers None, saving nothing, when the claim was lost: the lease ran out during
     the POST and another worker took over the same attempt number, so that worker's record stands.
     """
-    row = Notification.objects.select_for_update().filter(pk=notification.pk, lock_token=lock_token).first()
-    if row is None:
-        return None
-    saved = Attempt.objects.create(notification_id=row.pk, **asdict(attempt))
     fields = {
         "attempt_count": F("attempt_count") + 1,
         "last_status_code": attempt.response_status,
@@ -160,8 +159,10 @@ def attempt_record(
         )
         if transition.status == NotificationStatus.DELIVERED:
             fields["delivered_at"] = now
-    Notification.objects.filter(pk=row.pk).update(**fields)
-    return saved
+    # The claim is checked by the UPDATE itself: it changes nothing unless this worker still holds it.
+    if not Notification.objects.filter(pk=notification.pk, lock_token=lock_token).update(**fields):
+        return None
+    return Attempt.objects.create(notification_id=notification.pk, **asdict(attempt))
 
 
 def notification_release(*, notification_id: int, lock_token: uuid.UUID) -> None:
