@@ -159,7 +159,7 @@ def history_urls(deep_cursor: str, middle) -> dict[str, str]:
     from django.urls import reverse
 
     history = reverse("history:list")
-    api = reverse("api:notification-list")
+    api = reverse("notification-list")
     return {
         "History page, first page": history,
         "History page, filtered (failed)": f"{history}?status=failed",
@@ -167,5 +167,5 @@ def history_urls(deep_cursor: str, middle) -> dict[str, str]:
         "History page, deep page (cursor at 500,000)": f"{history}?cursor={deep_cursor}",
         "API list, first page": api,
         "API list, filtered (failed)": f"{api}?status=failed",
-        "API list, deep page": f"{api}?cursor={deep_cursor}",
+        "API list, deep page": f"{api}?page_token={deep_cursor}",
     }
