@@ -1,4 +1,4 @@
-"""API resources: configurations, products, REST hooks and the account, always the caller's own.
+"""API resources: configurations, products, REST hooks, affiliates and the account, always the caller's own.
 
 Thin views: a serializer parses, one service or selector acts, a serializer renders. Another producer's id
 answers 404, exactly like an id that does not exist.
@@ -15,10 +15,14 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from configurations import selectors, services
-from configurations.events import HOOK_EVENTS
-from configurations.models import Configuration, Product
+from configurations.events import HOOK_EVENTS, PayloadVersion
+from configurations.models import Affiliation, Configuration, Product
 from configurations.serializers import (
     AccountSerializer,
+    AccountUpdateSerializer,
+    AffiliationListSerializer,
+    AffiliationQuerySerializer,
+    AffiliationSerializer,
     ConfigurationListSerializer,
     ConfigurationSerializer,
     ConfigurationWriteSerializer,
@@ -70,7 +74,12 @@ class ConfigurationViewSet(OwnedObjectViewSet):
         product = product_or_400(request.user.pk, data["product"])
         with service_errors():
             configuration = services.configuration_create(
-                owner=request.user, name=data["name"], events=data["events"], url=data["url"], product=product
+                owner=request.user,
+                name=data["name"],
+                events=data["events"],
+                url=data["url"],
+                product=product,
+                payload_version=data.get("payload_version", PayloadVersion.V2),
             )
         return Response(ConfigurationSerializer(configuration).data, status=status.HTTP_201_CREATED)
 
@@ -80,12 +89,12 @@ class ConfigurationViewSet(OwnedObjectViewSet):
 
     @extend_schema(request=ConfigurationWriteSerializer, responses=ConfigurationSerializer, summary="Replace")
     def update(self, request: Request, pk: str) -> Response:
-        """Replace name, events, URL and product; the status stays as it is."""
+        """Replace name, events, URL and product (and the payload version, when given); the status stays."""
         return self._update(request, partial=False)
 
     @extend_schema(request=ConfigurationWriteSerializer, responses=ConfigurationSerializer, summary="Change")
     def partial_update(self, request: Request, pk: str) -> Response:
-        """Change some of name, events, URL and product; the status stays as it is."""
+        """Change some of name, events, URL, product and payload version; the status stays as it is."""
         return self._update(request, partial=True)
 
     def _update(self, request: Request, *, partial: bool) -> Response:
@@ -101,6 +110,7 @@ class ConfigurationViewSet(OwnedObjectViewSet):
                 events=data.get("events", configuration.events),
                 url=data.get("url", configuration.url),
                 product=product,
+                payload_version=data.get("payload_version"),
             )
         return Response(ConfigurationSerializer(configuration).data)
 
@@ -210,13 +220,43 @@ class HookViewSet(OwnedObjectViewSet):
         return Response({"items": items})
 
 
+@extend_schema(tags=["affiliates"])
+class AffiliationViewSet(viewsets.GenericViewSet):
+    """The affiliates of your products: who sells which product through its hotlink, for what share."""
+
+    queryset = Affiliation.objects.none()
+
+    @extend_schema(
+        parameters=[AffiliationQuerySerializer], responses=AffiliationListSerializer, summary="List your affiliates"
+    )
+    def list(self, request: Request) -> Response:
+        """Each affiliation: the affiliate, its code (give it as `affiliate_code` for a hotlink sale), the product,
+        the commission and the hotlink; oldest first."""
+        query = validated(AffiliationQuerySerializer, request.query_params.dict())
+        product = product_or_400(request.user.pk, query.get("product"))
+        affiliations = selectors.affiliation_list(
+            producer_id=request.user.pk, product_id=product.pk if product else None
+        )
+        return Response({"items": AffiliationSerializer(affiliations, many=True).data})
+
+
 @extend_schema(tags=["account"])
 class AccountView(APIView):
-    """Your account: the hottok sent in every notification's X-HOTMART-HOTTOK header."""
+    """Your account: the hottok sent in every notification's X-HOTMART-HOTTOK header, and what your affiliates
+    see."""
 
     @extend_schema(responses=AccountSerializer, summary="Read your account and hottok")
     def get(self, request: Request) -> Response:
         account, _ = services.account_get_or_create(user=request.user)
+        return Response(AccountSerializer(account).data)
+
+    @extend_schema(request=AccountUpdateSerializer, responses=AccountSerializer, summary="Change your account")
+    def patch(self, request: Request) -> Response:
+        """Choose whether your affiliates' notifications carry the buyer's data (and the billet or PIX codes of
+        the sales made through their hotlinks)."""
+        data = validated(AccountUpdateSerializer, request.data)
+        account, _ = services.account_get_or_create(user=request.user)
+        account = services.account_buyer_data_sharing_set(account=account, allowed=data["affiliates_see_buyer_data"])
         return Response(AccountSerializer(account).data)
 
 

@@ -24,20 +24,31 @@ def inbox_list(*, owner_id: int) -> QuerySet[Inbox]:
 
 
 def inbox_get(*, owner_id: int, inbox_id: int) -> Inbox | None:
-    return Inbox.objects.filter(owner_id=owner_id, pk=inbox_id).first()
+    """One of the owner's inboxes, with ``request_count``."""
+    return inbox_list(owner_id=owner_id).filter(pk=inbox_id).first()
 
 
 def inbox_get_by_name(*, owner_id: int, name: str) -> Inbox | None:
     return Inbox.objects.filter(owner_id=owner_id, name=name).first()
 
 
-def inbox_requests(*, inbox_id: int, after_number: int | None = None, limit: int = 50) -> list[InboxRequest]:
-    """The inbox's requests, newest first, without their bodies. With ``after_number`` only those that came
-    after it: a live page polls with the newest number it shows."""
-    queryset = InboxRequest.objects.filter(inbox_id=inbox_id).defer("body")
+def inbox_requests(
+    *,
+    inbox_id: int,
+    after_number: int | None = None,
+    limit: int = 50,
+    oldest_first: bool = False,
+    with_bodies: bool = False,
+) -> list[InboxRequest]:
+    """The inbox's requests, newest first (or ``oldest_first``), without their bodies unless ``with_bodies``.
+    With ``after_number`` only those that came after it: a live page polls with the newest number it shows;
+    a client that must not miss any polls ``oldest_first``, so a burst larger than ``limit`` comes in order."""
+    queryset = InboxRequest.objects.filter(inbox_id=inbox_id)
+    if not with_bodies:
+        queryset = queryset.defer("body")
     if after_number is not None:
         queryset = queryset.filter(number__gt=after_number)
-    return list(queryset.order_by("-id")[:limit])
+    return list(queryset.order_by("id" if oldest_first else "-id")[:limit])
 
 
 def inbox_request_get(*, owner_id: int, request_id: int) -> InboxRequest | None:
