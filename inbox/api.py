@@ -86,21 +86,19 @@ class InboxViewSet(OwnedObjectViewSet):
     )
     @action(detail=True, methods=["get"])
     def requests(self, request: Request, pk: str) -> Response:
-        """Without `after`: the newest requests, newest first. With `after`: only those numbered after it, oldest
-        first, so polling with each answer's `next_after` never misses one (after a reset, from its first).
-        Headers and bodies as received, the hottok masked unless `reveal=true`."""
+        """Without `after`: the newest requests, newest first. With `after` (a request's `id`): only those that came
+        after it, oldest first, so polling with each answer's `next_after` never misses one. Headers and bodies
+        as received, the hottok masked unless `reveal=true`."""
         inbox = self.get_object()
         query = validated(InboxRequestQuerySerializer, request.query_params.dict())
         after = query.get("after")
-        if after is not None and after > inbox.received_count:
-            after = 0  # the inbox was reset since: its numbers started again from 1
         rows = selectors.inbox_requests(
             inbox_id=inbox.pk,
-            after_number=after,
+            after_id=after,
             limit=query["max_results"],
             oldest_first=after is not None,
             with_bodies=True,
         )
         views = [selectors.inbox_request_view(row, reveal=query["reveal"]) for row in rows]
-        next_after = max([after or 0, *(row.number for row in rows)])
+        next_after = max([after or 0, *(row.pk for row in rows)])
         return Response({"items": InboxRequestSerializer(views, many=True).data, "next_after": next_after})

@@ -35,19 +35,23 @@ def inbox_get_by_name(*, owner_id: int, name: str) -> Inbox | None:
 def inbox_requests(
     *,
     inbox_id: int,
-    after_number: int | None = None,
+    after_id: int | None = None,
     limit: int = 50,
     oldest_first: bool = False,
     with_bodies: bool = False,
 ) -> list[InboxRequest]:
     """The inbox's requests, newest first (or ``oldest_first``), without their bodies unless ``with_bodies``.
-    With ``after_number`` only those that came after it: a live page polls with the newest number it shows;
-    a client that must not miss any polls ``oldest_first``, so a burst larger than ``limit`` comes in order."""
+
+    With ``after_id`` only those that came after that request: a poller passes the newest ``id`` it has seen.
+    Ids only grow, and an inbox's requests get theirs in the order they are recorded (under the inbox's row
+    lock), so none is skipped; numbers start again from 1 when the inbox's count restarts. A poller that must
+    not miss any asks ``oldest_first``, so a burst larger than ``limit`` comes in order.
+    """
     queryset = InboxRequest.objects.filter(inbox_id=inbox_id)
     if not with_bodies:
         queryset = queryset.defer("body")
-    if after_number is not None:
-        queryset = queryset.filter(number__gt=after_number)
+    if after_id is not None:
+        queryset = queryset.filter(pk__gt=after_id)
     return list(queryset.order_by("id" if oldest_first else "-id")[:limit])
 
 

@@ -85,8 +85,8 @@ class InboxRequestQuerySerializer(serializers.Serializer):
         required=False,
         min_value=0,
         max_value=2**63 - 1,
-        help_text="Only the requests numbered after this one, oldest first: poll with the last answer's "
-        "`next_after`. Left out: the newest ones, newest first.",
+        help_text="A request's `id`: only the requests that came after it, oldest first; poll with the last "
+        "answer's `next_after` (0 for all). Left out: the newest ones, newest first.",
     )
     max_results = serializers.IntegerField(required=False, min_value=1, max_value=100, default=20)
     reveal = serializers.BooleanField(
@@ -97,8 +97,10 @@ class InboxRequestQuerySerializer(serializers.Serializer):
 class InboxRequestSerializer(serializers.Serializer):
     """A caught request as ``inbox.selectors.inbox_request_view`` shows it."""
 
-    id = serializers.IntegerField()
-    number = serializers.IntegerField(help_text="1 for the first request since the inbox was created or reset.")
+    id = serializers.IntegerField(help_text="Only grows: poll with `after` = the newest id you have.")
+    number = serializers.IntegerField(
+        help_text="1 for the first request since the inbox's count last started (created, reset, fail-first changed)."
+    )
     received_at = serializers.DateTimeField()
     method = serializers.CharField()
     path = serializers.CharField(help_text="The path after the inbox's URL, with the query string.")
@@ -118,4 +120,6 @@ class InboxRequestSerializer(serializers.Serializer):
 
 class InboxRequestListSerializer(serializers.Serializer):
     items = InboxRequestSerializer(many=True)
-    next_after = serializers.IntegerField(help_text="Pass it as `after` to get only what comes next.")
+    next_after = serializers.IntegerField(
+        help_text="The newest request id seen (or the `after` given): pass it as `after` to get only what comes next."
+    )

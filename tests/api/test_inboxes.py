@@ -131,7 +131,8 @@ def test_caught_requests_are_listed_newest_first_with_the_hottok_masked(api):
 
     assert response.status_code == 200, response.content
     body = response.json()
-    assert [r["number"] for r in body["items"]] == [2, 1] and body["next_after"] == 2
+    assert [r["number"] for r in body["items"]] == [2, 1]
+    assert body["next_after"] == body["items"][0]["id"] == InboxRequest.objects.latest("id").pk
     newest = body["items"][0]
     assert newest["method"] == "POST" and newest["path"] == "/" and newest["response_status"] == 200
     sent = json.dumps({"hottok": HOTTOK, "n": 2}).encode()
@@ -150,6 +151,10 @@ def test_reveal_shows_the_hottok_to_its_owner(api):
     assert caught["headers"]["X-Hotmart-Hottok"] == HOTTOK and json.loads(caught["body"])["hottok"] == HOTTOK
 
 
+def sent_numbers(page: dict) -> list[int]:
+    return [json.loads(r["body"])["n"] for r in page["items"]]
+
+
 def test_polling_with_after_gets_only_what_came_next_in_order(api):
     inbox = create(api)
     for n in range(1, 4):
@@ -162,13 +167,32 @@ def test_polling_with_after_gets_only_what_came_next_in_order(api):
     third = api.get(path, {"after": second["next_after"]}).json()
     idle = api.get(path, {"after": third["next_after"]}).json()
 
-    assert [r["number"] for r in first["items"]] == [1, 2] and first["next_after"] == 2
-    assert [r["number"] for r in second["items"]] == [3] and second["next_after"] == 3
-    assert [json.loads(r["body"])["n"] for r in third["items"]] == [4]
-    assert idle == {"items": [], "next_after": 4}
+    assert sent_numbers(first) == [1, 2] and sent_numbers(second) == [3] and sent_numbers(third) == [4]
+    assert first["next_after"] == first["items"][-1]["id"]
+    assert idle == {"items": [], "next_after": third["next_after"]}
 
 
-def test_reset_forgets_the_requests_and_pollers_start_again(api):
+def test_polling_misses_nothing_and_repeats_nothing_when_the_count_restarts(api):
+    """Changing fail-first-N or resetting starts the numbers again; the `after` cursor is the id, which only grows."""
+    inbox = create(api)
+    path = f"/api/v1/inboxes/{inbox['id']}"
+    for n in range(1, 4):
+        catch(inbox["id"], {"n": n})
+    cursor = api.get(f"{path}/requests", {"after": 0}).json()["next_after"]
+
+    api.patch(path, {"fail_first": 1})
+    catch(inbox["id"], {"n": 4})
+    after_change = api.get(f"{path}/requests", {"after": cursor}).json()
+    api.post(f"{path}/reset")
+    catch(inbox["id"], {"n": 5})
+    after_reset = api.get(f"{path}/requests", {"after": after_change["next_after"]}).json()
+
+    assert sent_numbers(after_change) == [4] and after_change["items"][0]["number"] == 1
+    assert after_change["items"][0]["response_status"] == 500
+    assert sent_numbers(after_reset) == [5] and after_reset["items"][0]["number"] == 1
+
+
+def test_reset_forgets_the_requests_and_starts_the_count_again(api):
     inbox = create(api)
     for _ in range(3):
         catch(inbox["id"])
@@ -179,9 +203,7 @@ def test_reset_forgets_the_requests_and_pollers_start_again(api):
     assert reset.status_code == 200, reset.content
     assert reset.json()["forgotten"] == 3 and reset.json()["inbox"]["received_count"] == 0
     assert reset.json()["inbox"]["request_count"] == 0 and not InboxRequest.objects.exists()
-    catch(inbox["id"], {"after": "reset"})
-    polled = api.get(f"{path}/requests", {"after": 3}).json()
-    assert [r["number"] for r in polled["items"]] == [1] and polled["next_after"] == 1
+    assert api.get(f"{path}/requests").json() == {"items": [], "next_after": 0}
 
 
 def test_delete_an_inbox_and_what_it_caught(api):
