@@ -9,11 +9,14 @@ A transaction or subscription of another producer answers 404, like one that doe
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from drf_spectacular.utils import extend_schema
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.serializers import Serializer
 
 from configurations.api import product_or_400
 from dispatcher.api.errors import service_errors, validated
@@ -64,15 +67,24 @@ def outcome_response(outcome: SaleOutcome, request: Request, *, status_code: int
     return Response(SaleOutcomeSerializer(data).data, status=status_code)
 
 
-class CodeLookupMixin:
-    """Objects named by a code in the URL (``HP...``, a subscriber code), in any case."""
+class SaleViewSet(OwnedObjectViewSet):
+    """Transactions and subscriptions: named by a code in the URL (``HP...``, a subscriber code) in any case,
+    and acted on by ``sales.services`` functions that name the object by the same keyword."""
 
     def lookup(self, raw: str) -> str:
         return raw.upper()
 
+    def act(self, request: Request, serializer_class: type[Serializer], service: Callable[..., SaleOutcome]):
+        """Parse the body, call the service on this object (404 unless it is the caller's), answer the outcome."""
+        found = self.get_object()
+        data = validated(serializer_class, request.data)
+        with service_errors():
+            outcome = service(owner=request.user, **{self.lookup_field: getattr(found, self.lookup_field)}, **data)
+        return outcome_response(outcome, request)
+
 
 @extend_schema(tags=["transactions"])
-class TransactionViewSet(CodeLookupMixin, OwnedObjectViewSet):
+class TransactionViewSet(SaleViewSet):
     """Simulated purchases (``HP...``) and their lifecycle: create one, read it with its timeline and next legal
     moves, move it on; each step sends the event to every configuration that wants it."""
 
@@ -130,24 +142,14 @@ class TransactionViewSet(CodeLookupMixin, OwnedObjectViewSet):
     def transition(self, request: Request, transaction: str) -> Response:
         """Move the transaction to `to` and send that status's event. Only legal moves (the transaction's `next`)
         are possible: another one answers 400 on `to` naming the allowed ones."""
-        purchase = self.get_object()
-        data = validated(TransitionSerializer, request.data)
-        with service_errors():
-            outcome = services.transaction_transition(
-                owner=request.user, transaction=purchase.transaction, to=data["to"], at=data["at"]
-            )
-        return outcome_response(outcome, request)
+        return self.act(request, TransitionSerializer, services.transaction_transition)
 
     @extend_schema(request=MomentSerializer, responses=SaleOutcomeSerializer, summary="Members area: first access")
     @action(detail=True, methods=["post"], url_path="first-access")
     def first_access(self, request: Request, transaction: str) -> Response:
         """The buyer enters the members area for the first time (CLUB_FIRST_ACCESS); once per transaction, and
         only while it is APPROVED, COMPLETED or in DISPUTE."""
-        purchase = self.get_object()
-        data = validated(MomentSerializer, request.data)
-        with service_errors():
-            outcome = services.member_first_access(owner=request.user, transaction=purchase.transaction, at=data["at"])
-        return outcome_response(outcome, request)
+        return self.act(request, MomentSerializer, services.member_first_access)
 
     @extend_schema(
         request=ModuleCompleteSerializer, responses=SaleOutcomeSerializer, summary="Members area: module completed"
@@ -155,17 +157,11 @@ class TransactionViewSet(CodeLookupMixin, OwnedObjectViewSet):
     @action(detail=True, methods=["post"], url_path="complete-module")
     def complete_module(self, request: Request, transaction: str) -> Response:
         """The buyer completes a module (CLUB_MODULE_COMPLETED), after the first access; each module once."""
-        purchase = self.get_object()
-        data = validated(ModuleCompleteSerializer, request.data)
-        with service_errors():
-            outcome = services.member_module_complete(
-                owner=request.user, transaction=purchase.transaction, module=data["module"], at=data["at"]
-            )
-        return outcome_response(outcome, request)
+        return self.act(request, ModuleCompleteSerializer, services.member_module_complete)
 
 
 @extend_schema(tags=["subscriptions"])
-class SubscriptionViewSet(CodeLookupMixin, OwnedObjectViewSet):
+class SubscriptionViewSet(SaleViewSet):
     """Subscriptions started by purchases of subscription products: read them, renew, cancel, switch plan,
     change the charge day; each action sends its event."""
 
@@ -211,49 +207,25 @@ class SubscriptionViewSet(CodeLookupMixin, OwnedObjectViewSet):
     def renew(self, request: Request, subscriber_code: str) -> Response:
         """A new transaction with the next `recurrence_number`: APPROVED by card (DELAYED when refused),
         BILLET_PRINTED by billet or PIX. The subscription must be ACTIVE with no charge awaiting payment."""
-        subscription = self.get_object()
-        data = validated(RenewSerializer, request.data)
-        with service_errors():
-            outcome = services.subscription_renew(
-                owner=request.user, subscriber_code=subscription.subscriber_code, refused=data["refused"], at=data["at"]
-            )
-        return outcome_response(outcome, request)
+        return self.act(request, RenewSerializer, services.subscription_renew)
 
     @extend_schema(request=CancelSerializer, responses=SaleOutcomeSerializer, summary="Cancel it")
     @action(detail=True, methods=["post"])
     def cancel(self, request: Request, subscriber_code: str) -> Response:
         """SUBSCRIPTION_CANCELLATION, by the customer (default), the seller or Hotmart's admin."""
-        subscription = self.get_object()
-        data = validated(CancelSerializer, request.data)
-        with service_errors():
-            outcome = services.subscription_cancel(
-                owner=request.user, subscriber_code=subscription.subscriber_code, by=data["by"], at=data["at"]
-            )
-        return outcome_response(outcome, request)
+        return self.act(request, CancelSerializer, services.subscription_cancel)
 
     @extend_schema(request=SwitchPlanSerializer, responses=SaleOutcomeSerializer, summary="Switch its plan")
     @action(detail=True, methods=["post"], url_path="switch-plan")
     def switch_plan(self, request: Request, subscriber_code: str) -> Response:
         """SWITCH_PLAN: an ACTIVE subscription moves to another plan of its product, priced from the next charge."""
-        subscription = self.get_object()
-        data = validated(SwitchPlanSerializer, request.data)
-        with service_errors():
-            outcome = services.subscription_switch_plan(
-                owner=request.user, subscriber_code=subscription.subscriber_code, plan=data["plan"], at=data["at"]
-            )
-        return outcome_response(outcome, request)
+        return self.act(request, SwitchPlanSerializer, services.subscription_switch_plan)
 
     @extend_schema(request=ChargeDaySerializer, responses=SaleOutcomeSerializer, summary="Change its charge day")
     @action(detail=True, methods=["post"], url_path="charge-day")
     def charge_day(self, request: Request, subscriber_code: str) -> Response:
         """UPDATE_SUBSCRIPTION_CHARGE_DATE: an ACTIVE subscription is charged on another day of the month."""
-        subscription = self.get_object()
-        data = validated(ChargeDaySerializer, request.data)
-        with service_errors():
-            outcome = services.subscription_change_charge_day(
-                owner=request.user, subscriber_code=subscription.subscriber_code, day=data["day"], at=data["at"]
-            )
-        return outcome_response(outcome, request)
+        return self.act(request, ChargeDaySerializer, services.subscription_change_charge_day)
 
 
 @extend_schema(tags=["transactions"])

@@ -55,30 +55,6 @@ def at_field() -> serializers.DateTimeField:
     )
 
 
-def buyer_email_field() -> serializers.EmailField:
-    return serializers.EmailField(
-        required=False, allow_null=True, default=None, max_length=254, help_text="Default: a made-up buyer."
-    )
-
-
-def buyer_name_field() -> serializers.CharField:
-    return serializers.CharField(required=False, allow_null=True, default=None, max_length=255)
-
-
-def affiliate_code_field() -> serializers.CharField:
-    return serializers.CharField(
-        required=False,
-        allow_null=True,
-        default=None,
-        max_length=20,
-        help_text="Sold through this affiliate's hotlink (see GET /api/v1/affiliations): it is notified too.",
-    )
-
-
-def product_field() -> serializers.IntegerField:
-    return id_field(required=False, allow_null=True, default=None, help_text="Hotmart product id; default: your first.")
-
-
 def tracking_field(help_text: str) -> serializers.CharField:
     return serializers.CharField(required=False, default="", allow_blank=True, max_length=255, help_text=help_text)
 
@@ -86,8 +62,27 @@ def tracking_field(help_text: str) -> serializers.CharField:
 # --- Requests ---------------------------------------------------------------------------------------------
 
 
-class TransactionCreateSerializer(serializers.Serializer):
-    product = product_field()
+class CheckoutSerializer(serializers.Serializer):
+    """What a visit to the checkout carries, whether it ends in a purchase or an abandoned cart."""
+
+    product = id_field(
+        required=False, allow_null=True, default=None, help_text="Hotmart product id; default: your first."
+    )
+    buyer_email = serializers.EmailField(
+        required=False, allow_null=True, default=None, max_length=254, help_text="Default: a made-up buyer."
+    )
+    buyer_name = serializers.CharField(required=False, allow_null=True, default=None, max_length=255)
+    affiliate_code = serializers.CharField(
+        required=False,
+        allow_null=True,
+        default=None,
+        max_length=20,
+        help_text="Through this affiliate's hotlink (see GET /api/v1/affiliations): it is notified too.",
+    )
+    at = at_field()
+
+
+class TransactionCreateSerializer(CheckoutSerializer):
     payment_type = PaymentTypeField(
         required=False,
         default=PaymentType.CREDIT_CARD,
@@ -103,9 +98,6 @@ class TransactionCreateSerializer(serializers.Serializer):
         help_text="Card installments (with interest in `full_price`); a billet or PIX is 1.",
     )
     refused = serializers.BooleanField(required=False, default=False, help_text="The card is refused at checkout.")
-    buyer_email = buyer_email_field()
-    buyer_name = buyer_name_field()
-    affiliate_code = affiliate_code_field()
     coupon_code = serializers.CharField(
         required=False, default="", allow_blank=True, max_length=50, help_text="Takes 10% off the price."
     )
@@ -119,7 +111,6 @@ class TransactionCreateSerializer(serializers.Serializer):
         max_length=255,
         help_text="A subscription product's plan: monthly (default), quarterly, yearly, or a plan's id or name.",
     )
-    at = at_field()
 
 
 class TransactionQuerySerializer(PageQuerySerializer):
@@ -178,15 +169,10 @@ class ChargeDaySerializer(serializers.Serializer):
     at = at_field()
 
 
-class CartAbandonSerializer(serializers.Serializer):
-    product = product_field()
-    buyer_email = buyer_email_field()
-    buyer_name = buyer_name_field()
+class CartAbandonSerializer(CheckoutSerializer):
     buyer_phone = serializers.CharField(
         required=False, allow_null=True, default=None, max_length=20, help_text="Digits only."
     )
-    affiliate_code = affiliate_code_field()
-    at = at_field()
 
 
 # --- Answers ----------------------------------------------------------------------------------------------

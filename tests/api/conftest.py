@@ -13,8 +13,8 @@ from oauth2_provider.models import AccessToken
 from rest_framework.test import APIClient
 
 from configurations import services as configuration_services
-from configurations.events import EventType
 from tests.factories import ProductFactory, UserFactory
+from tests.sales.conftest import club, course, listener  # noqa: F401 - the simulator's fixtures, shared
 
 
 def bearer_token(user, *, scope: str = "read write", expires_in: float = 3600) -> str:
@@ -98,26 +98,3 @@ def assert_error(response, status: int, *, field: str | None = None, code: str |
     if code is not None:
         assert code in [error["code"] for error in body["errors"]], body
     return body
-
-
-# --- The simulator's resources ----------------------------------------------------------------------------
-
-
-@pytest.fixture
-def course(producer):
-    """A single-purchase product with a week of warranty."""
-    return ProductFactory(owner=producer, name="Curso", price="197.00", warranty_days=7)
-
-
-@pytest.fixture
-def club(producer):
-    """A product sold by subscription."""
-    return ProductFactory(owner=producer, name="Clube", price="49.90", is_subscription=True)
-
-
-@pytest.fixture
-def listener(producer):
-    """A configuration of the producer that wants every event."""
-    return configuration_services.configuration_create(
-        owner=producer, name="all", events=EventType.values, url="http://127.0.0.1:9/hook"
-    )
