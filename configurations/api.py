@@ -42,13 +42,22 @@ from dispatcher.services import configuration_remove, configuration_stop, config
 from history.serializers import NotificationSummarySerializer
 
 
-def product_or_400(owner_id: int, hotmart_id: int | None, field: str = "product") -> Product | None:
-    """The caller's product with this Hotmart id (None for None), or a 400 naming ``field``."""
+def product_or_400(
+    owner_id: int, hotmart_id: int | None, field: str = "product", *, or_affiliated: bool = False
+) -> Product | None:
+    """The caller's product with this Hotmart id (None for None), or a 400 naming ``field``. With
+    ``or_affiliated``, also a product the caller sells as an affiliate (its configurations may be scoped to it)."""
     if hotmart_id is None:
         return None
-    product = selectors.product_get(owner_id=owner_id, hotmart_id=hotmart_id)
+    if or_affiliated:
+        product = selectors.product_get_for_configuration(user_id=owner_id, hotmart_id=hotmart_id)
+    else:
+        product = selectors.product_get(owner_id=owner_id, hotmart_id=hotmart_id)
     if product is None:
-        raise ValidationError({field: [f"You have no product {hotmart_id}; list yours with GET /api/v1/products."]})
+        also = " or one you are an affiliate of" if or_affiliated else ""
+        raise ValidationError(
+            {field: [f"You have no product {hotmart_id}{also}; list yours with GET /api/v1/products."]}
+        )
     return product
 
 
@@ -71,7 +80,7 @@ class ConfigurationViewSet(OwnedObjectViewSet):
     def create(self, request: Request) -> Response:
         """Create an active configuration; a bad URL, unknown events or a name you already use are refused."""
         data = validated(ConfigurationWriteSerializer, request.data)
-        product = product_or_400(request.user.pk, data["product"])
+        product = product_or_400(request.user.pk, data["product"], or_affiliated=True)
         with service_errors():
             configuration = services.configuration_create(
                 owner=request.user,
@@ -102,7 +111,7 @@ class ConfigurationViewSet(OwnedObjectViewSet):
         data = validated(ConfigurationWriteSerializer, request.data, partial=partial)
         product = configuration.product
         if "product" in data or not partial:
-            product = product_or_400(request.user.pk, data.get("product"))
+            product = product_or_400(request.user.pk, data.get("product"), or_affiliated=True)
         with service_errors():
             configuration = services.configuration_update(
                 configuration=configuration,

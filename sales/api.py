@@ -74,7 +74,9 @@ class SaleViewSet(OwnedObjectViewSet):
     def lookup(self, raw: str) -> str:
         return raw.upper()
 
-    def act(self, request: Request, serializer_class: type[Serializer], service: Callable[..., SaleOutcome]):
+    def act(
+        self, request: Request, serializer_class: type[Serializer], service: Callable[..., SaleOutcome]
+    ) -> Response:
         """Parse the body, call the service on this object (404 unless it is the caller's), answer the outcome."""
         found = self.get_object()
         data = validated(serializer_class, request.data)

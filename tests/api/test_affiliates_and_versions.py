@@ -173,3 +173,21 @@ def test_a_legacy_configuration_cannot_take_other_events_by_a_change(api):
     assert_error(api.patch(f"/api/v1/configurations/{created.pk}", {"events": ["SWITCH_PLAN"]}), 400, field="events")
     created.refresh_from_db()
     assert created.events == ["PURCHASE_APPROVED"]
+
+
+# --- An affiliate's own configurations --------------------------------------------------------------------
+
+
+def test_an_affiliate_scopes_its_configuration_to_a_product_it_sells(affiliate, course, other_api):
+    mine = Api(affiliate, bearer_token(affiliate))
+    body = {"name": "my sales", "events": ["PURCHASE_APPROVED"], "url": URL}
+
+    created = mine.post("/api/v1/configurations", {**body, "product": course.hotmart_id})
+    not_sold = mine.post(
+        "/api/v1/configurations", {**body, "name": "x", "product": other_api.user.products.get().hotmart_id}
+    )
+
+    assert created.status_code == 201, created.content
+    assert created.json()["product"] == course.hotmart_id and created.json()["scope"] == course.name
+    assert "affiliate of" in assert_error(not_sold, 400, field="product")["message"]
+    assert list(Configuration.objects.filter(owner=affiliate).values_list("name", flat=True)) == ["my sales"]
