@@ -1,4 +1,4 @@
-"""API resources: configurations, products, REST hooks and the account, always the caller's own.
+"""API resources: configurations, products, REST hooks, affiliates and the account, always the caller's own.
 
 Thin views: a serializer parses, one service or selector acts, a serializer renders. Another producer's id
 answers 404, exactly like an id that does not exist.
@@ -15,10 +15,14 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from configurations import selectors, services
-from configurations.events import HOOK_EVENTS
-from configurations.models import Configuration, Product
+from configurations.events import HOOK_EVENTS, PayloadVersion
+from configurations.models import Affiliation, Configuration, Product
 from configurations.serializers import (
     AccountSerializer,
+    AccountUpdateSerializer,
+    AffiliationListSerializer,
+    AffiliationQuerySerializer,
+    AffiliationSerializer,
     ConfigurationListSerializer,
     ConfigurationSerializer,
     ConfigurationWriteSerializer,
@@ -38,13 +42,22 @@ from dispatcher.services import configuration_remove, configuration_stop, config
 from history.serializers import NotificationSummarySerializer
 
 
-def product_or_400(owner_id: int, hotmart_id: int | None, field: str = "product") -> Product | None:
-    """The caller's product with this Hotmart id (None for None), or a 400 naming ``field``."""
+def product_or_400(
+    owner_id: int, hotmart_id: int | None, field: str = "product", *, or_affiliated: bool = False
+) -> Product | None:
+    """The caller's product with this Hotmart id (None for None), or a 400 naming ``field``. With
+    ``or_affiliated``, also a product the caller sells as an affiliate (its configurations may be scoped to it)."""
     if hotmart_id is None:
         return None
-    product = selectors.product_get(owner_id=owner_id, hotmart_id=hotmart_id)
+    if or_affiliated:
+        product = selectors.product_get_for_configuration(user_id=owner_id, hotmart_id=hotmart_id)
+    else:
+        product = selectors.product_get(owner_id=owner_id, hotmart_id=hotmart_id)
     if product is None:
-        raise ValidationError({field: [f"You have no product {hotmart_id}; list yours with GET /api/v1/products."]})
+        also = " or one you are an affiliate of" if or_affiliated else ""
+        raise ValidationError(
+            {field: [f"You have no product {hotmart_id}{also}; list yours with GET /api/v1/products."]}
+        )
     return product
 
 
@@ -67,10 +80,15 @@ class ConfigurationViewSet(OwnedObjectViewSet):
     def create(self, request: Request) -> Response:
         """Create an active configuration; a bad URL, unknown events or a name you already use are refused."""
         data = validated(ConfigurationWriteSerializer, request.data)
-        product = product_or_400(request.user.pk, data["product"])
+        product = product_or_400(request.user.pk, data["product"], or_affiliated=True)
         with service_errors():
             configuration = services.configuration_create(
-                owner=request.user, name=data["name"], events=data["events"], url=data["url"], product=product
+                owner=request.user,
+                name=data["name"],
+                events=data["events"],
+                url=data["url"],
+                product=product,
+                payload_version=data.get("payload_version", PayloadVersion.V2),
             )
         return Response(ConfigurationSerializer(configuration).data, status=status.HTTP_201_CREATED)
 
@@ -80,12 +98,12 @@ class ConfigurationViewSet(OwnedObjectViewSet):
 
     @extend_schema(request=ConfigurationWriteSerializer, responses=ConfigurationSerializer, summary="Replace")
     def update(self, request: Request, pk: str) -> Response:
-        """Replace name, events, URL and product; the status stays as it is."""
+        """Replace name, events, URL and product (and the payload version, when given); the status stays."""
         return self._update(request, partial=False)
 
     @extend_schema(request=ConfigurationWriteSerializer, responses=ConfigurationSerializer, summary="Change")
     def partial_update(self, request: Request, pk: str) -> Response:
-        """Change some of name, events, URL and product; the status stays as it is."""
+        """Change some of name, events, URL, product and payload version; the status stays as it is."""
         return self._update(request, partial=True)
 
     def _update(self, request: Request, *, partial: bool) -> Response:
@@ -93,7 +111,7 @@ class ConfigurationViewSet(OwnedObjectViewSet):
         data = validated(ConfigurationWriteSerializer, request.data, partial=partial)
         product = configuration.product
         if "product" in data or not partial:
-            product = product_or_400(request.user.pk, data.get("product"))
+            product = product_or_400(request.user.pk, data.get("product"), or_affiliated=True)
         with service_errors():
             configuration = services.configuration_update(
                 configuration=configuration,
@@ -101,6 +119,7 @@ class ConfigurationViewSet(OwnedObjectViewSet):
                 events=data.get("events", configuration.events),
                 url=data.get("url", configuration.url),
                 product=product,
+                payload_version=data.get("payload_version"),
             )
         return Response(ConfigurationSerializer(configuration).data)
 
@@ -210,13 +229,43 @@ class HookViewSet(OwnedObjectViewSet):
         return Response({"items": items})
 
 
+@extend_schema(tags=["affiliates"])
+class AffiliationViewSet(viewsets.GenericViewSet):
+    """The affiliates of your products: who sells which product through its hotlink, for what share."""
+
+    queryset = Affiliation.objects.none()
+
+    @extend_schema(
+        parameters=[AffiliationQuerySerializer], responses=AffiliationListSerializer, summary="List your affiliates"
+    )
+    def list(self, request: Request) -> Response:
+        """Each affiliation: the affiliate, its code (give it as `affiliate_code` for a hotlink sale), the product,
+        the commission and the hotlink; oldest first."""
+        query = validated(AffiliationQuerySerializer, request.query_params.dict())
+        product = product_or_400(request.user.pk, query.get("product"))
+        affiliations = selectors.affiliation_list(
+            producer_id=request.user.pk, product_id=product.pk if product else None
+        )
+        return Response({"items": AffiliationSerializer(affiliations, many=True).data})
+
+
 @extend_schema(tags=["account"])
 class AccountView(APIView):
-    """Your account: the hottok sent in every notification's X-HOTMART-HOTTOK header."""
+    """Your account: the hottok sent in every notification's X-HOTMART-HOTTOK header, and what your affiliates
+    see."""
 
     @extend_schema(responses=AccountSerializer, summary="Read your account and hottok")
     def get(self, request: Request) -> Response:
         account, _ = services.account_get_or_create(user=request.user)
+        return Response(AccountSerializer(account).data)
+
+    @extend_schema(request=AccountUpdateSerializer, responses=AccountSerializer, summary="Change your account")
+    def patch(self, request: Request) -> Response:
+        """Choose whether your affiliates' notifications carry the buyer's data (and the billet or PIX codes of
+        the sales made through their hotlinks)."""
+        data = validated(AccountUpdateSerializer, request.data)
+        account, _ = services.account_get_or_create(user=request.user)
+        account = services.account_buyer_data_sharing_set(account=account, allowed=data["affiliates_see_buyer_data"])
         return Response(AccountSerializer(account).data)
 
 

@@ -106,11 +106,15 @@ def affiliation_get(*, affiliate_code: str, product_id: int) -> Affiliation | No
     )
 
 
-def affiliation_list(*, producer_id: int | None = None, affiliate_id: int | None = None) -> QuerySet[Affiliation]:
-    """Affiliations of a producer's products, or of one affiliate; oldest first."""
+def affiliation_list(
+    *, producer_id: int | None = None, affiliate_id: int | None = None, product_id: int | None = None
+) -> QuerySet[Affiliation]:
+    """Affiliations of a producer's products, or of one affiliate, or of one product; oldest first."""
     queryset = Affiliation.objects.select_related("affiliate", "affiliate__webhook_account", "product")
     if producer_id is not None:
         queryset = queryset.filter(product__owner_id=producer_id)
     if affiliate_id is not None:
         queryset = queryset.filter(affiliate_id=affiliate_id)
+    if product_id is not None:
+        queryset = queryset.filter(product_id=product_id)
     return queryset.order_by("id")

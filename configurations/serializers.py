@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from configurations.events import HOOK_EVENTS, EventType
-from configurations.models import Account, Configuration, Product
+from configurations.events import HOOK_EVENTS, EventType, PayloadVersion
+from configurations.models import Account, Affiliation, Configuration, Product
 
 # Ids are 64-bit in the database: a bigger number in a request is refused here instead of failing there.
 MAX_ID = 2**63 - 1
@@ -62,6 +62,10 @@ class ConfigurationSerializer(serializers.ModelSerializer):
     hook_event = serializers.CharField(
         allow_null=True, help_text="The REST hook event it was subscribed for, when an integration created it."
     )
+    payload_version = serializers.ChoiceField(
+        choices=PayloadVersion.choices,
+        help_text="2.0.0: Hotmart's JSON; 1.0: the legacy form-encoded postback (purchase events only).",
+    )
 
     class Meta:
         model = Configuration
@@ -72,6 +76,7 @@ class ConfigurationSerializer(serializers.ModelSerializer):
             "product",
             "scope",
             "url",
+            "payload_version",
             "status",
             "disabled_reason",
             "disabled_at",
@@ -98,6 +103,12 @@ class ConfigurationWriteSerializer(serializers.Serializer):
     url = serializers.CharField(max_length=2000, help_text="http(s) URL that receives the POSTs.")
     product = id_field(
         required=False, allow_null=True, default=None, help_text="Hotmart product id; leave out or null: all."
+    )
+    payload_version = serializers.ChoiceField(
+        choices=PayloadVersion.choices,
+        required=False,
+        help_text="2.0.0 (JSON, the default of a new configuration) or 1.0 (the legacy form-encoded postback, "
+        "purchase events only); left out of a change, it stays as it is.",
     )
 
 
@@ -162,11 +173,57 @@ class HookEventListSerializer(serializers.Serializer):
 class AccountSerializer(serializers.ModelSerializer):
     username = serializers.CharField(source="user.username")
     hottok = serializers.CharField(help_text="Sent in the X-HOTMART-HOTTOK header of every notification.")
+    affiliates_see_buyer_data = serializers.BooleanField(
+        help_text="Your affiliates' notifications carry the buyer's data (and the billet or PIX codes of their "
+        "hotlink sales)."
+    )
+    affiliate_code = serializers.CharField(
+        allow_null=True, help_text="Your code when you are an affiliate of someone's product; null otherwise."
+    )
 
     class Meta:
         model = Account
-        fields = ["username", "producer_name", "hottok", "hottok_changed_at"]
+        fields = [
+            "username",
+            "producer_name",
+            "hottok",
+            "hottok_changed_at",
+            "affiliates_see_buyer_data",
+            "affiliate_code",
+        ]
         read_only_fields = fields
+
+
+class AccountUpdateSerializer(serializers.Serializer):
+    affiliates_see_buyer_data = serializers.BooleanField(
+        help_text="Whether your affiliates' notifications carry the buyer's data (and billet or PIX codes)."
+    )
+
+
+# --- Affiliations -----------------------------------------------------------------------------------------
+
+
+class AffiliationSerializer(serializers.ModelSerializer):
+    affiliate = serializers.CharField(source="affiliate.username", help_text="The affiliate's username.")
+    affiliate_code = serializers.CharField(
+        source="affiliate.webhook_account.affiliate_code",
+        help_text="What payloads name the affiliate by; give it as `affiliate_code` for a hotlink sale.",
+    )
+    product = serializers.IntegerField(source="product.hotmart_id", help_text="Hotmart product id.")
+    commission_percent = serializers.DecimalField(max_digits=5, decimal_places=2)
+
+    class Meta:
+        model = Affiliation
+        fields = ["id", "affiliate", "affiliate_code", "product", "commission_percent", "hotlink", "created_at"]
+        read_only_fields = fields
+
+
+class AffiliationListSerializer(serializers.Serializer):
+    items = AffiliationSerializer(many=True)
+
+
+class AffiliationQuerySerializer(serializers.Serializer):
+    product = id_field(required=False, help_text="Only the affiliates of this product of yours.")
 
 
 class ProductListSerializer(serializers.Serializer):

@@ -341,7 +341,8 @@ OAUTH2_PROVIDER = {
 SPECTACULAR_SETTINGS = {
     "TITLE": "Hotmart Webhook Dispatcher Simulator API",
     "DESCRIPTION": (
-        "Everything the dashboard does, over HTTP: configurations, products, simulated events, notifications "
+        "Everything the dashboard does, over HTTP: configurations, products, simulated events, purchases driven "
+        "through their lifecycle, subscriptions, carts, the members area, affiliates, inboxes, notifications "
         "and their attempts, resends, the account's hottok, and REST hooks for automation tools. Authenticate "
         "with an OAuth2 client-credentials token from `POST /security/oauth/token` (Hotmart's shape; create "
         "credentials on the Credentials page) sent as `Authorization: Bearer <token>`. Errors are JSON: "
@@ -369,6 +370,10 @@ SPECTACULAR_SETTINGS = {
         "BulkResendStatusEnum": "history.choices.BulkResendStatus",
         "AttemptTriggerEnum": "history.choices.AttemptTrigger",
         "ErrorKindEnum": "history.choices.ErrorKind",
+        "PurchaseStatusEnum": "sales.lifecycle.PurchaseStatus",
+        "SubscriptionStatusEnum": "sales.lifecycle.SubscriptionStatus",
+        "PaymentTypeEnum": "sales.lifecycle.PaymentType",
+        "CancelledByEnum": ["customer", "seller", "admin"],
     },
 }
 

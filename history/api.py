@@ -18,7 +18,7 @@ from rest_framework.response import Response
 from configurations import selectors as configuration_selectors
 from configurations.api import product_or_400
 from dispatcher.api.errors import Conflict, ErrorSerializer, service_errors, validated
-from dispatcher.api.views import OwnedObjectViewSet
+from dispatcher.api.views import OwnedObjectViewSet, page_body
 from dispatcher.services import bulk_resend_start, event_record, notification_resend
 from history import selectors
 from history.models import BulkResend, Event, Notification
@@ -90,12 +90,7 @@ class NotificationViewSet(OwnedObjectViewSet):
                 owner_id=request.user.pk, filters=filters, cursor=query.get("page_token"), limit=query["max_results"]
             )
         items = NotificationSummarySerializer(page.items, many=True).data
-        return Response(
-            {
-                "items": items,
-                "page_info": {"next_page_token": page.next_cursor, "results_per_page": query["max_results"]},
-            }
-        )
+        return Response(page_body(items, next_cursor=page.next_cursor, max_results=query["max_results"]))
 
     @extend_schema(parameters=[RevealSerializer], responses=NotificationDetailSerializer, summary="Read a notification")
     def retrieve(self, request: Request, pk: str) -> Response:

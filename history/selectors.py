@@ -140,12 +140,13 @@ class NotificationFilters:
 
 @dataclass(frozen=True)
 class Page:
-    items: list[Notification]
+    items: list  # notifications, or whatever rows the paged queryset holds
     next_cursor: str | None
 
 
-def encode_cursor(notification: Notification) -> str:
-    raw = f"{notification.created_at.isoformat()}|{notification.pk}"
+def encode_cursor(row) -> str:
+    """The position just after ``row`` (anything with ``created_at`` and ``pk``) in a newest-first list."""
+    raw = f"{row.created_at.isoformat()}|{row.pk}"
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 
@@ -192,14 +193,17 @@ def notification_search(
         # notifications themselves are the owner's, so nothing of another account shows.
         events = Event.objects.filter(Q(transaction=term) | Q(buyer_email=term.lower()))
         queryset = queryset.filter(event_id__in=events.values("id"))
+    queryset = queryset.select_related("configuration", "event").defer("payload", "event__facts")
+    return keyset_page(queryset, cursor=cursor, limit=limit)
+
+
+def keyset_page(queryset: QuerySet, *, cursor: str | None, limit: int) -> Page:
+    """One page of ``queryset`` newest first by (``created_at``, id), after ``cursor``: no OFFSET, no COUNT,
+    so a deep page costs what the first one does. Raises ValidationError on ``cursor`` for a bad cursor."""
     if cursor:
         moment, pk = decode_cursor(cursor)
         queryset = queryset.filter(Q(created_at__lt=moment) | Q(created_at=moment, pk__lt=pk))
-    rows = list(
-        queryset.select_related("configuration", "event")
-        .defer("payload", "event__facts")
-        .order_by("-created_at", "-id")[: limit + 1]
-    )
+    rows = list(queryset.order_by("-created_at", "-id")[: limit + 1])
     next_cursor = encode_cursor(rows[limit - 1]) if len(rows) > limit else None
     return Page(items=rows[:limit], next_cursor=next_cursor)
 

@@ -139,7 +139,16 @@ class NotificationDetailSerializer(NotificationSummarySerializer):
         return payload
 
 
-class NotificationQuerySerializer(serializers.Serializer):
+class PageQuerySerializer(serializers.Serializer):
+    """A page of a list, Hotmart-style: how many, and where the previous page ended."""
+
+    page_token = serializers.CharField(
+        required=False, max_length=200, help_text="`page_info.next_page_token` of the previous page."
+    )
+    max_results = serializers.IntegerField(required=False, min_value=1, max_value=200, default=50)
+
+
+class NotificationQuerySerializer(PageQuerySerializer):
     """The History page's filters, as query parameters."""
 
     status = serializers.ChoiceField(choices=NotificationStatus.choices, required=False)
@@ -153,10 +162,6 @@ class NotificationQuerySerializer(serializers.Serializer):
     is_test = serializers.BooleanField(
         required=False, allow_null=True, default=None, help_text="Only test posts, or none."
     )
-    page_token = serializers.CharField(
-        required=False, max_length=200, help_text="`page_info.next_page_token` of the previous page."
-    )
-    max_results = serializers.IntegerField(required=False, min_value=1, max_value=200, default=50)
 
 
 class PageInfoSerializer(serializers.Serializer):

@@ -24,20 +24,35 @@ def inbox_list(*, owner_id: int) -> QuerySet[Inbox]:
 
 
 def inbox_get(*, owner_id: int, inbox_id: int) -> Inbox | None:
-    return Inbox.objects.filter(owner_id=owner_id, pk=inbox_id).first()
+    """One of the owner's inboxes, with ``request_count``."""
+    return inbox_list(owner_id=owner_id).filter(pk=inbox_id).first()
 
 
 def inbox_get_by_name(*, owner_id: int, name: str) -> Inbox | None:
     return Inbox.objects.filter(owner_id=owner_id, name=name).first()
 
 
-def inbox_requests(*, inbox_id: int, after_number: int | None = None, limit: int = 50) -> list[InboxRequest]:
-    """The inbox's requests, newest first, without their bodies. With ``after_number`` only those that came
-    after it: a live page polls with the newest number it shows."""
-    queryset = InboxRequest.objects.filter(inbox_id=inbox_id).defer("body")
-    if after_number is not None:
-        queryset = queryset.filter(number__gt=after_number)
-    return list(queryset.order_by("-id")[:limit])
+def inbox_requests(
+    *,
+    inbox_id: int,
+    after_id: int | None = None,
+    limit: int = 50,
+    oldest_first: bool = False,
+    with_bodies: bool = False,
+) -> list[InboxRequest]:
+    """The inbox's requests, newest first (or ``oldest_first``), without their bodies unless ``with_bodies``.
+
+    With ``after_id`` only those that came after that request: a poller passes the newest ``id`` it has seen.
+    Ids only grow, and an inbox's requests get theirs in the order they are recorded (under the inbox's row
+    lock), so none is skipped; numbers start again from 1 when the inbox's count restarts. A poller that must
+    not miss any asks ``oldest_first``, so a burst larger than ``limit`` comes in order.
+    """
+    queryset = InboxRequest.objects.filter(inbox_id=inbox_id)
+    if not with_bodies:
+        queryset = queryset.defer("body")
+    if after_id is not None:
+        queryset = queryset.filter(pk__gt=after_id)
+    return list(queryset.order_by("id" if oldest_first else "-id")[:limit])
 
 
 def inbox_request_get(*, owner_id: int, request_id: int) -> InboxRequest | None:

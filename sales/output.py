@@ -3,7 +3,7 @@ same shape): a SaleOutcome, a transaction with its next moves, a subscription.""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sales.lifecycle import PaymentType
@@ -13,10 +13,13 @@ from sales.services import SaleOutcome
 
 
 def _iso(moment: datetime | None) -> str | None:
-    return moment.isoformat() if moment else None
+    """ISO 8601 in UTC, ``Z``-suffixed, as the API writes every moment."""
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z") if moment else None
 
 
 def purchase_data(purchase: Purchase) -> dict[str, Any]:
+    """A transaction as it stands: status, payment fields, buyer, tracking, and the moves it offers next."""
+    affiliate = purchase.affiliate if purchase.affiliate_id else None
     return {
         "transaction": purchase.transaction,
         "status": purchase.status,
@@ -26,13 +29,18 @@ def purchase_data(purchase: Purchase) -> dict[str, Any]:
         "price": str(purchase.price),
         "full_price": str(purchase.full_price),
         "currency": purchase.currency,
+        "offer_code": purchase.offer_code,
+        "coupon_code": purchase.coupon_code or None,
+        "origin": purchase.origin or None,
         "buyer_email": purchase.buyer.get("email"),
         "buyer_name": purchase.buyer.get("name"),
-        "affiliate": purchase.affiliate.get_username() if purchase.affiliate_id else None,
+        "affiliate": affiliate.get_username() if affiliate else None,
+        "affiliate_code": _affiliate_code(affiliate),
         "subscription": purchase.subscription.subscriber_code if purchase.subscription_id else None,
         "recurrence_number": purchase.recurrence_number,
         "billet": purchase.billet or None,
         "pix": purchase.pix or None,
+        "refusal_reason": purchase.refusal_reason or None,
         "ordered_at": _iso(purchase.ordered_at),
         "approved_at": _iso(purchase.approved_at),
         "payment_due_at": _iso(purchase.payment_due_at),
@@ -43,6 +51,7 @@ def purchase_data(purchase: Purchase) -> dict[str, Any]:
                 "to": move.target,
                 "event": move.event,
                 "verb": move.verb,
+                "meaning": move.meaning,
                 "not_before": _iso(move.not_before),
                 "until": _iso(move.until),
                 "possible_now": move.possible_now,
@@ -52,23 +61,34 @@ def purchase_data(purchase: Purchase) -> dict[str, Any]:
     }
 
 
+def _affiliate_code(affiliate) -> str | None:
+    account = getattr(affiliate, "webhook_account", None) if affiliate is not None else None
+    return account.affiliate_code if account is not None else None
+
+
 def subscription_data(subscription: Subscription) -> dict[str, Any]:
+    """A subscription as it stands: plan, charge day, next charge, and which actions it allows now."""
     actions = subscription_actions(subscription=subscription)
     return {
         "subscriber_code": subscription.subscriber_code,
         "status": subscription.status,
         "product": subscription.product.hotmart_id,
         "plan": subscription.plan_key,
+        "previous_plan": subscription.previous_plan_key or None,
         "payment_type": subscription.payment_type,
+        "buyer_email": subscription.buyer.get("email"),
         "charge_day": subscription.charge_day,
         "date_next_charge": _iso(subscription.date_next_charge),
         "recurrence_number": subscription.recurrence_number,
         "cancelled_at": _iso(subscription.cancelled_at),
+        "plan_switched_at": _iso(subscription.plan_switched_at),
+        "last_event_at": _iso(subscription.last_event_at),
         "actions": {
             "renew": actions.renew,
             "cancel": actions.cancel,
             "switch_plan": actions.switch_plan,
             "change_charge_day": actions.change_charge_day,
+            "reason": actions.reason or None,
         },
     }
 

@@ -12,26 +12,45 @@ from django.utils import timezone
 from configurations.models import Product
 from dispatcher.facts import plans_for
 from history.models import Event
+from history.selectors import Page, keyset_page
 from sales import lifecycle
 from sales.facts import modules_for
 from sales.lifecycle import ACCESS, AWAITING_PAYMENT, PAYMENT_DUE, WARRANTY_END, SubscriptionStatus
 from sales.models import Purchase, Subscription
 
+# What showing a transaction reads besides the row: its product, subscription and affiliate (with its code).
+_PURCHASE_RELATED = ("product", "subscription", "affiliate__webhook_account")
+
 
 def transaction_get(*, owner_id: int, transaction: str) -> Purchase | None:
     return (
-        Purchase.objects.select_related("product", "subscription", "affiliate")
+        Purchase.objects.select_related(*_PURCHASE_RELATED)
         .filter(owner_id=owner_id, transaction=(transaction or "").strip().upper())
         .first()
     )
 
 
-def transaction_list(*, owner_id: int, status: str | None = None, limit: int = 50) -> list[Purchase]:
-    """The owner's transactions, newest first."""
-    queryset = Purchase.objects.filter(owner_id=owner_id).select_related("product", "subscription", "affiliate")
+def transaction_page(
+    *,
+    owner_id: int,
+    status: str | None = None,
+    product_id: int | None = None,
+    cursor: str | None = None,
+    limit: int = 50,
+) -> Page:
+    """One page of the owner's transactions, newest first, optionally of one status or product (its pk);
+    keyset-paginated like the notifications (``cursor`` is the previous page's ``next_cursor``)."""
+    queryset = Purchase.objects.filter(owner_id=owner_id).select_related(*_PURCHASE_RELATED)
     if status:
         queryset = queryset.filter(status=status)
-    return list(queryset.order_by("-created_at", "-id")[:limit])
+    if product_id is not None:
+        queryset = queryset.filter(product_id=product_id)
+    return keyset_page(queryset, cursor=cursor, limit=limit)
+
+
+def transaction_list(*, owner_id: int, status: str | None = None, limit: int = 50) -> list[Purchase]:
+    """The owner's newest transactions."""
+    return transaction_page(owner_id=owner_id, status=status, limit=limit).items
 
 
 def transaction_owner_id(*, transaction: str) -> int | None:
@@ -100,10 +119,16 @@ def subscription_get(*, owner_id: int, subscriber_code: str) -> Subscription | N
     )
 
 
+def subscription_page(*, owner_id: int, status: str | None = None, cursor: str | None = None, limit: int = 50) -> Page:
+    """One page of the owner's subscriptions, newest first, keyset-paginated like the transactions."""
+    queryset = Subscription.objects.filter(owner_id=owner_id).select_related("product")
+    if status:
+        queryset = queryset.filter(status=status)
+    return keyset_page(queryset, cursor=cursor, limit=limit)
+
+
 def subscription_list(*, owner_id: int, limit: int = 50) -> list[Subscription]:
-    return list(
-        Subscription.objects.filter(owner_id=owner_id).select_related("product").order_by("-created_at", "-id")[:limit]
-    )
+    return subscription_page(owner_id=owner_id, limit=limit).items
 
 
 def subscription_owner_id(*, subscriber_code: str) -> int | None:
@@ -113,7 +138,7 @@ def subscription_owner_id(*, subscriber_code: str) -> int | None:
 
 def subscription_purchases(*, subscription: Subscription) -> QuerySet[Purchase]:
     """The subscription's charges, first recurrence first."""
-    return subscription.purchases.order_by("recurrence_number")
+    return subscription.purchases.select_related(*_PURCHASE_RELATED).order_by("recurrence_number")
 
 
 @dataclass(frozen=True)

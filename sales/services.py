@@ -71,6 +71,9 @@ from sales.models import Purchase, Subscription
 BILLET_DAYS = 3  # a billet can be paid until the end of the third day after the order
 PIX_HOURS = 24  # a PIX code expires a day after it is issued
 MAX_INSTALLMENTS = 12
+# The moments a story may happen at (``at``).
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+LATEST = datetime(2100, 1, 1, tzinfo=UTC)
 REFUSAL_REASONS = ("Insufficient funds", "Card declined by the issuer", "Invalid card data")
 
 _PAYMENT_WORDS = {
@@ -260,7 +263,9 @@ def transaction_transition(
         purchase = _purchase_for_update(owner=owner, code=transaction)
         rule = lifecycle.rule_for(purchase.status, target, purchase.payment_type)
         if rule is None:
-            raise ValidationError({"to": _illegal_message(purchase, target)})
+            raise ValidationError(
+                {"to": ValidationError(_illegal_message(purchase, target), code="illegal_transition")}
+            )
         moment = _transition_moment(purchase, rule, at_given)
         previous = purchase.status
         purchase.status = target
@@ -573,6 +578,10 @@ def _moment_or_error(at: datetime | None, *, errors: dict[str, str]) -> datetime
         return timezone.now()
     if not isinstance(at, datetime) or timezone.is_naive(at):
         errors["at"] = "Give a moment with its time zone, e.g. 2026-11-28T10:00:00Z."
+        return timezone.now()
+    if not EARLIEST <= at < LATEST:
+        # Due dates, warranties and charges are counted from it: keep them within the calendar.
+        errors["at"] = f"Give a moment from {EARLIEST.year} to {LATEST.year - 1}; got {at.isoformat()}."
         return timezone.now()
     return at
 

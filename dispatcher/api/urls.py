@@ -4,9 +4,18 @@ from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import SimpleRouter
 
-from configurations.api import AccountView, ConfigurationViewSet, HookViewSet, HottokRegenerateView, ProductViewSet
+from configurations.api import (
+    AccountView,
+    AffiliationViewSet,
+    ConfigurationViewSet,
+    HookViewSet,
+    HottokRegenerateView,
+    ProductViewSet,
+)
 from dispatcher.api.errors import api_not_found
 from history.api import BulkResendViewSet, EventViewSet, NotificationViewSet
+from inbox.api import InboxViewSet
+from sales.api import CartAbandonmentViewSet, SubscriptionViewSet, TransactionViewSet
 
 router = SimpleRouter(trailing_slash=False)  # /api/v1/hooks, as REST hook clients call it
 router.register("configurations", ConfigurationViewSet, basename="configuration")
@@ -15,6 +24,11 @@ router.register("events", EventViewSet, basename="event")
 router.register("notifications", NotificationViewSet, basename="notification")
 router.register("bulk-resends", BulkResendViewSet, basename="bulk-resend")
 router.register("hooks", HookViewSet, basename="hook")
+router.register("transactions", TransactionViewSet, basename="transaction")
+router.register("subscriptions", SubscriptionViewSet, basename="subscription")
+router.register("cart-abandonments", CartAbandonmentViewSet, basename="cart-abandonment")
+router.register("affiliations", AffiliationViewSet, basename="affiliation")
+router.register("inboxes", InboxViewSet, basename="inbox")
 
 urlpatterns = [
     path("v1/account", AccountView.as_view(), name="account"),

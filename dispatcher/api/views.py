@@ -13,17 +13,30 @@ ID_PATTERN = r"[0-9]{1,18}"  # ids that fit the database's 64-bit integers; anyt
 
 class OwnedObjectViewSet(viewsets.GenericViewSet):
     """A viewset over the caller's objects: ``get_object`` asks a selector scoped to the caller, so another
-    producer's id answers 404 exactly like an id that does not exist."""
+    producer's id answers 404 exactly like an id that does not exist.
+
+    Objects are found by their id (``pk`` in the URL); a viewset whose objects are named by a code (a
+    transaction's ``HP...``) sets ``lookup_field``, ``lookup_value_regex`` and ``lookup``.
+    """
 
     lookup_value_regex = ID_PATTERN
     object_name = "object"  # in the 404's message: "No configuration 12."
 
-    def fetch(self, *, owner_id: int, object_id: int) -> Any | None:
+    def lookup(self, raw: str) -> Any:
+        """The URL's value as ``fetch`` takes it."""
+        return int(raw)
+
+    def fetch(self, *, owner_id: int, object_id: Any) -> Any | None:
         raise NotImplementedError
 
     def get_object(self):
-        object_id = int(self.kwargs["pk"])
+        object_id = self.lookup(self.kwargs[self.lookup_url_kwarg or self.lookup_field])
         found = self.fetch(owner_id=self.request.user.pk, object_id=object_id)
         if found is None:
             raise not_found(self.object_name, object_id)
         return found
+
+
+def page_body(items: list, *, next_cursor: str | None, max_results: int) -> dict:
+    """A page of a list, Hotmart-style: ``items`` and ``page_info`` with the token of the next page."""
+    return {"items": items, "page_info": {"next_page_token": next_cursor, "results_per_page": max_results}}

@@ -14,6 +14,7 @@ from rest_framework.test import APIClient
 
 from configurations import services as configuration_services
 from tests.factories import ProductFactory, UserFactory
+from tests.sales.conftest import club, course, listener  # noqa: F401 - the simulator's fixtures, shared
 
 
 def bearer_token(user, *, scope: str = "read write", expires_in: float = 3600) -> str:

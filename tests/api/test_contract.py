@@ -7,6 +7,7 @@ schema, for data the schema allows and for data it forbids.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import timedelta
 
 import pytest
@@ -25,10 +26,14 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from configurations import services as configuration_services
-from configurations.services import configuration_create
+from configurations.services import affiliate_register, affiliation_create, configuration_create
 from dispatcher.services import bulk_resend_start, configuration_test_post, event_record
 from dispatcher.wsgi import application
+from inbox.services import inbox_create
+from sales.models import Subscription
+from sales.services import member_first_access, transaction_create
 from tests.api.conftest import token_from_endpoint
+from tests.factories import ProductFactory
 
 CHECKS = [
     not_a_server_error,
@@ -39,21 +44,49 @@ CHECKS = [
 ]
 
 
-@pytest.fixture
-def contract_token(producer, product):
-    """A real token, for a producer who has a product, a configuration, notifications and a bulk resend job."""
+@dataclass
+class World:
+    """One of everything a producer can have, each in a state that lets every action on it succeed."""
+
+    configuration: object
+    hook: object
+    notification: object
+    job: object
+    sale: str  # an approved card purchase: refund it, enter its members area
+    member: str  # an approved purchase whose buyer entered the members area
+    subscriber_code: str  # an active subscription
+    inbox: object  # with a caught request
+
+
+def world_of(producer, product) -> World:
     configuration = configuration_create(
         owner=producer, name="receiver", events=["PURCHASE_APPROVED"], url="http://127.0.0.1:9/hook"
     )
-    for _ in range(3):
-        event_record(owner=producer, event_type="PURCHASE_APPROVED", product=product)
+    hook = configuration_services.hook_subscribe(owner=producer, target_url="https://example.com/z", event="order")
+    [notification, _] = event_record(owner=producer, event_type="PURCHASE_APPROVED", product=product).notifications
     configuration_test_post(owner=producer, configuration=configuration, event_type="SWITCH_PLAN")
-    bulk_resend_start(
+    job = bulk_resend_start(
         owner=producer,
         configuration=configuration,
         window_start=timezone.now() - timedelta(days=1),
         window_end=timezone.now(),
     )
+    sale = transaction_create(owner=producer, product=product, coupon_code="C", src="s").purchase.transaction
+    member = transaction_create(owner=producer, product=product).purchase.transaction
+    member_first_access(owner=producer, transaction=member)
+    transaction_create(owner=producer, product=product, payment_type="pix")
+    club = ProductFactory(owner=producer, is_subscription=True)
+    subscriber_code = transaction_create(owner=producer, product=club).subscription.subscriber_code
+    affiliation_create(affiliate=affiliate_register(username="affiliate"), product=product)
+    inbox = inbox_create(owner=producer, name="catcher")
+    Client().post(f"/inbox/{inbox.token}/", {"hottok": "secret"}, content_type="application/json")
+    return World(configuration, hook, notification, job, sale, member, subscriber_code, inbox)
+
+
+@pytest.fixture
+def contract_token(producer, product):
+    """A real token, for a producer who has one of everything: lists answer items, not only empty pages."""
+    world_of(producer, product)
     return token_from_endpoint(producer)
 
 
@@ -122,6 +155,23 @@ def test_the_schema_is_valid_openapi_3_and_documents_every_resource():
         "/api/v1/account/regenerate-hottok",
         "/api/v1/hooks",
         "/api/v1/hooks/{id}",
+        "/api/v1/transactions",
+        "/api/v1/transactions/{transaction}",
+        "/api/v1/transactions/{transaction}/transition",
+        "/api/v1/transactions/{transaction}/first-access",
+        "/api/v1/transactions/{transaction}/complete-module",
+        "/api/v1/subscriptions",
+        "/api/v1/subscriptions/{subscriber_code}",
+        "/api/v1/subscriptions/{subscriber_code}/renew",
+        "/api/v1/subscriptions/{subscriber_code}/cancel",
+        "/api/v1/subscriptions/{subscriber_code}/switch-plan",
+        "/api/v1/subscriptions/{subscriber_code}/charge-day",
+        "/api/v1/cart-abandonments",
+        "/api/v1/affiliations",
+        "/api/v1/inboxes",
+        "/api/v1/inboxes/{id}",
+        "/api/v1/inboxes/{id}/reset",
+        "/api/v1/inboxes/{id}/requests",
     ]:
         assert path in paths, path
     assert document["components"]["securitySchemes"]["oauth2"]["flows"]["clientCredentials"]["tokenUrl"] == (
@@ -157,33 +207,65 @@ def test_the_browsable_docs_are_served_without_any_cdn():
         ("/api/v1/hooks/{id}", "GET"),
         ("/api/v1/hooks/{id}", "DELETE"),
         ("/api/v1/configurations/{id}", "DELETE"),
+        ("/api/v1/transactions", "GET"),
+        ("/api/v1/transactions", "POST"),
+        ("/api/v1/transactions/{transaction}", "GET"),
+        ("/api/v1/transactions/{transaction}/transition", "POST"),
+        ("/api/v1/transactions/{transaction}/first-access", "POST"),
+        ("/api/v1/transactions/{transaction}/complete-module", "POST"),
+        ("/api/v1/subscriptions", "GET"),
+        ("/api/v1/subscriptions/{subscriber_code}", "GET"),
+        ("/api/v1/subscriptions/{subscriber_code}/renew", "POST"),
+        ("/api/v1/subscriptions/{subscriber_code}/cancel", "POST"),
+        ("/api/v1/subscriptions/{subscriber_code}/switch-plan", "POST"),
+        ("/api/v1/subscriptions/{subscriber_code}/charge-day", "POST"),
+        ("/api/v1/cart-abandonments", "POST"),
+        ("/api/v1/affiliations", "GET"),
+        ("/api/v1/account", "PATCH"),
+        ("/api/v1/inboxes", "GET"),
+        ("/api/v1/inboxes/{id}", "GET"),
+        ("/api/v1/inboxes/{id}", "PATCH"),
+        ("/api/v1/inboxes/{id}/reset", "POST"),
+        ("/api/v1/inboxes/{id}/requests", "GET"),
+        ("/api/v1/inboxes/{id}", "DELETE"),
     ],
 )
 def test_answers_about_real_objects_keep_the_contract(producer, product, path, method):
     """Generated ids rarely name a real object; these cases do, so the 2xx answers are checked too."""
     token = token_from_endpoint(producer)
-    configuration = configuration_create(
-        owner=producer, name="receiver", events=["PURCHASE_APPROVED"], url="http://127.0.0.1:9/hook"
-    )
-    hook = configuration_services.hook_subscribe(owner=producer, target_url="https://example.com/z", event="order")
-    [notification, _] = event_record(owner=producer, event_type="PURCHASE_APPROVED", product=product).notifications
-    job = bulk_resend_start(
-        owner=producer,
-        configuration=configuration,
-        window_start=timezone.now() - timedelta(days=1),
-        window_end=timezone.now(),
-    )
+    world = world_of(producer, product)
     ids = {
-        "configurations": configuration.pk,
-        "notifications": notification.pk,
-        "bulk-resends": job.pk,
-        "hooks": hook.pk,
+        "configurations": world.configuration.pk,
+        "notifications": world.notification.pk,
+        "bulk-resends": world.job.pk,
+        "hooks": world.hook.pk,
+        "inboxes": world.inbox.pk,
     }
-    bodies = {"PATCH": {"name": "renamed"}, "/test": {"event_type": "PURCHASE_APPROVED"}}
-    body = bodies.get(method) or bodies.get(path[path.rindex("/") :])
-    extra = {"body": body} if body else {}
-    case = schema[path][method].Case(path_parameters={"id": ids[path.split("/")[3]]}, **extra)
+    resource = path.split("/")[3]
+    parameters = {
+        "{id}": {"id": ids.get(resource)},
+        "{transaction}": {"transaction": world.member if "complete-module" in path else world.sale},
+        "{subscriber_code}": {"subscriber_code": world.subscriber_code},
+    }
+    path_parameters = next((value for key, value in parameters.items() if key in path), {})
+    charge_day = 3 if Subscription.objects.get().charge_day != 3 else 4  # another day than today's
+    bodies = {
+        ("/api/v1/configurations/{id}", "PATCH"): {"name": "renamed", "payload_version": "1.0"},
+        ("/api/v1/configurations/{id}/test", "POST"): {"event_type": "PURCHASE_APPROVED"},
+        ("/api/v1/transactions", "POST"): {"payment_type": "billet", "buyer_email": "ana@example.com"},
+        ("/api/v1/transactions/{transaction}/transition", "POST"): {"to": "refunded"},
+        ("/api/v1/subscriptions/{subscriber_code}/switch-plan", "POST"): {"plan": "yearly"},
+        ("/api/v1/subscriptions/{subscriber_code}/charge-day", "POST"): {"day": charge_day},
+        ("/api/v1/cart-abandonments", "POST"): {"buyer_email": "cart@example.com"},
+        ("/api/v1/account", "PATCH"): {"affiliates_see_buyer_data": True},
+        ("/api/v1/inboxes/{id}", "PATCH"): {"status_code": 503, "fail_first": 2},
+    }
+    body = bodies.get((path, method))
+    extra = {"body": body} if body is not None else {}
+    case = schema[path][method].Case(path_parameters=path_parameters, **extra)
 
     response = case.call_and_validate(headers={"Authorization": f"Bearer {token}"}, checks=CHECKS)
 
     assert 200 <= response.status_code < 300, response.text
+    if method == "GET" and path.endswith(("/transactions", "/subscriptions", "/affiliations", "/requests")):
+        assert response.json()["items"], "a list of real objects"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
@@ -206,19 +208,23 @@ def test_djangos_own_404_and_403_come_out_in_the_error_format(api):
         assert response.data["field"] is None and response.data["code"] in ("not_found", "permission_denied")
 
 
+# A value of the right shape for each path parameter, so that every operation's URL names an endpoint.
+PATH_VALUES = {"id": "1", "transaction": "HP00000000000001", "subscriber_code": "NOSUCH01"}
+
+
 def every_operation():
     document = Client().get("/api/schema/?format=json").json()
     for path, item in document["paths"].items():
         for method in item:
             if path.startswith("/api/"):
-                yield method, path.replace("{id}", "1")
+                yield method, re.sub(r"\{(\w+)\}", lambda m: PATH_VALUES[m.group(1)], path)
 
 
 @pytest.mark.parametrize("authorization", [None, "Bearer not-a-token", "Basic dXNlcjpwYXNz"])
 def test_every_operation_refuses_a_request_without_a_valid_token(db, authorization):
     headers = {"HTTP_AUTHORIZATION": authorization} if authorization else {}
     operations = list(every_operation())
-    assert len(operations) >= 20
+    assert len(operations) >= 45
     for method, path in operations:
         response = getattr(Client(**headers), method)(path, content_type="application/json")
         assert_error(response, 401)

@@ -166,16 +166,18 @@ class Command(BaseCommand):
             for row in rows:
                 self.stdout.write(_request_line(row))
             return
-        self._follow(inbox, newest=rows[0].number if rows else 0, stop_after=stop_after, json=json)
+        self._follow(inbox, newest=rows[0].pk if rows else 0, stop_after=stop_after, json=json)
 
     def _follow(self, inbox: Inbox, *, newest: int, stop_after: int | None, json: bool) -> None:
+        """Print requests as they come; ``newest`` is the id of the last one printed (ids only grow, numbers
+        start again when the inbox's count restarts)."""
         self.stdout.write(f"Waiting for requests to {inbox_selectors.inbox_url(inbox)} (Ctrl-C stops)")
         seen = 0
         try:
             while stop_after is None or seen < stop_after:
-                fresh = inbox_selectors.inbox_requests(inbox_id=inbox.pk, after_number=newest, limit=100)
-                for row in reversed(fresh):
-                    newest = max(newest, row.number)
+                fresh = inbox_selectors.inbox_requests(inbox_id=inbox.pk, after_id=newest, limit=100, oldest_first=True)
+                for row in fresh:
+                    newest = max(newest, row.pk)
                     seen += 1
                     if json:
                         self.stdout.write(dump_json(request_dict(inbox_selectors.inbox_request_view(row))))
