@@ -138,7 +138,7 @@ def test_the_navigation_marks_the_current_section(web):
 
 def test_documentation_marks_what_affiliates_receive(web):
     page = web.get(reverse("documentation_event", args=["PURCHASE_APPROVED"])).content.decode()
-    document_row = page[page.index('data.producer.</span><wbr><strong>document</strong>') :][:400]
+    document_row = page[page.index("data.producer.</span><wbr><strong>document</strong>") :][:400]
     assert ">no</span>" in document_row, "the producer's document never goes to affiliates"
     page = web.get(reverse("documentation_event", args=["UPDATE_SUBSCRIPTION_CHARGE_DATE"])).content.decode()
     hottok_row = page[page.index("<strong>hottok</strong>") :][:300]
