@@ -68,7 +68,7 @@ class PurchaseForm(_OwnerForm):
         error_messages={"invalid_choice": "Choose monthly, quarterly or yearly."},
     )
     buyer_name = forms.CharField(required=False, max_length=255, label="Buyer name")
-    buyer_email = forms.CharField(required=False, max_length=254, label="Buyer e-mail")
+    buyer_email = forms.CharField(required=False, max_length=254, label="Buyer e-mail", widget=forms.EmailInput)
     affiliate_code = forms.ChoiceField(
         required=False,
         label="Affiliate",
@@ -106,8 +106,10 @@ class CartForm(_OwnerForm):
         error_messages={"invalid_choice": "Choose one of your products.", "required": "Choose a product."},
     )
     buyer_name = forms.CharField(required=False, max_length=255, label="Visitor name")
-    buyer_email = forms.CharField(required=False, max_length=254, label="Visitor e-mail")
-    buyer_phone = forms.CharField(required=False, max_length=40, label="Phone (digits)")
+    buyer_email = forms.CharField(required=False, max_length=254, label="Visitor e-mail", widget=forms.EmailInput)
+    buyer_phone = forms.CharField(
+        required=False, max_length=40, label="Phone (digits)", widget=forms.TextInput(attrs={"inputmode": "tel"})
+    )
     affiliate_code = forms.ChoiceField(
         required=False, label="Affiliate", error_messages={"invalid_choice": "Choose one of your affiliates."}
     )
@@ -135,7 +137,7 @@ class SampleForm(_OwnerForm):
         empty_label="Default (your first fitting product)",
         error_messages={"invalid_choice": "Choose one of your products."},
     )
-    buyer_email = forms.CharField(required=False, max_length=254, label="Buyer e-mail")
+    buyer_email = forms.CharField(required=False, max_length=254, label="Buyer e-mail", widget=forms.EmailInput)
 
     def service_arguments(self) -> dict:
         data = self.cleaned_data
