@@ -15,8 +15,14 @@ urlpatterns = [
     path("transactions/<str:code>/first-access/", views.member_first_access, name="first_access"),
     path("transactions/<str:code>/module/", views.member_module_complete, name="module"),
     path("subscriptions/<str:code>/", views.subscription_detail, name="subscription"),
-    path("subscriptions/<str:code>/renew/", views.subscription_renew, name="renew"),
-    path("subscriptions/<str:code>/cancel/", views.subscription_cancel, name="subscription_cancel"),
-    path("subscriptions/<str:code>/plan/", views.subscription_switch_plan, name="switch_plan"),
-    path("subscriptions/<str:code>/charge-day/", views.subscription_charge_day, name="charge_day"),
 ]
+# The subscription actions: one view, told which action by the URL.
+for segment, action, name in (
+    ("renew", "renew", "renew"),
+    ("cancel", "cancel", "subscription_cancel"),
+    ("plan", "switch_plan", "switch_plan"),
+    ("charge-day", "charge_day", "charge_day"),
+):
+    urlpatterns.append(
+        path(f"subscriptions/<str:code>/{segment}/", views.subscription_action, {"action": action}, name=name)
+    )

@@ -402,73 +402,31 @@ def subscription_detail(request, code: str):
     return _subscription_page(request, _owned_subscription(request, code))
 
 
-def _subscription_action(request, code: str, form_class, form_key: str, call):
+# Each subscription action: the form that parses it (its fields are the service's arguments), the name the page
+# gives that form (where its errors show), and the service.
+SUBSCRIPTION_ACTIONS = {
+    "renew": (RenewForm, "renew_form", sales_services.subscription_renew),
+    "cancel": (CancelForm, "cancel_form", sales_services.subscription_cancel),
+    "switch_plan": (SwitchPlanForm, "plan_form", sales_services.subscription_switch_plan),
+    "charge_day": (ChargeDayForm, "day_form", sales_services.subscription_change_charge_day),
+}
+
+
+@login_required
+@require_POST
+def subscription_action(request, code: str, action: str):
+    """Renew, cancel, switch the plan or change the charge day of a subscription."""
+    form_class, form_key, service = SUBSCRIPTION_ACTIONS[action]
     subscription = _owned_subscription(request, code)
     form = form_class(request.POST)
     if form.is_valid():
         try:
-            outcome = call(subscription, form.cleaned_data)
+            outcome = service(owner=request.user, subscriber_code=subscription.subscriber_code, **form.cleaned_data)
         except ValidationError as exc:
             apply_errors(form, exc)
         else:
             query = _announce_outcome(request, outcome.events)
             url = reverse("simulator:subscription", args=[outcome.subscription.subscriber_code])
             return redirect(f"{url}?{query}#recorded")
-    subscription = _owned_subscription(request, code)
+    subscription = _owned_subscription(request, code)  # as it stands now
     return _subscription_page(request, subscription, errors_for=form_key, form=form)
-
-
-@login_required
-@require_POST
-def subscription_renew(request, code: str):
-    return _subscription_action(
-        request,
-        code,
-        RenewForm,
-        "renew_form",
-        lambda s, data: sales_services.subscription_renew(
-            owner=request.user, subscriber_code=s.subscriber_code, refused=data["refused"]
-        ),
-    )
-
-
-@login_required
-@require_POST
-def subscription_cancel(request, code: str):
-    return _subscription_action(
-        request,
-        code,
-        CancelForm,
-        "cancel_form",
-        lambda s, data: sales_services.subscription_cancel(
-            owner=request.user, subscriber_code=s.subscriber_code, by=data["by"]
-        ),
-    )
-
-
-@login_required
-@require_POST
-def subscription_switch_plan(request, code: str):
-    return _subscription_action(
-        request,
-        code,
-        SwitchPlanForm,
-        "plan_form",
-        lambda s, data: sales_services.subscription_switch_plan(
-            owner=request.user, subscriber_code=s.subscriber_code, plan=data["plan"]
-        ),
-    )
-
-
-@login_required
-@require_POST
-def subscription_charge_day(request, code: str):
-    return _subscription_action(
-        request,
-        code,
-        ChargeDayForm,
-        "day_form",
-        lambda s, data: sales_services.subscription_change_charge_day(
-            owner=request.user, subscriber_code=s.subscriber_code, day=data["day"]
-        ),
-    )

@@ -3,9 +3,7 @@ the live list of caught requests (hottok masked, body escaped, truncated flag), 
 
 from __future__ import annotations
 
-import html
 import json
-import re
 from urllib.parse import quote
 
 import pytest
@@ -16,22 +14,11 @@ from configurations.services import configuration_create
 from inbox.models import Inbox, InboxRequest
 from inbox.selectors import inbox_url
 from inbox.services import inbox_create, inbox_reset, inbox_update
-from tests.pages import HTMX
+from tests.pages import HTMX, error_under, page_of
 
 pytestmark = pytest.mark.django_db
 
 HOTTOK = "hottok-secret-value-0123456789abcdef"
-
-
-def page_of(response) -> str:
-    assert response.status_code == 200, response.status_code
-    return response.content.decode()
-
-
-def error_under(page: str, field_id: str) -> str:
-    match = re.search(rf'<ul class="errorlist[^"]*"[^>]* id="{field_id}_error">(.*?)</ul>', page, re.S)
-    assert match, f"no error under {field_id}"
-    return html.unescape(re.sub(r"<[^>]+>", " ", match.group(1))).strip()
 
 
 def send(client: Client, inbox: Inbox, body: bytes | str = b"{}", *, content_type="application/json", path=""):

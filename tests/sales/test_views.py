@@ -3,7 +3,6 @@ act on subscriptions and the members area; where each event went, live; errors u
 
 from __future__ import annotations
 
-import html
 import re
 
 import pytest
@@ -16,21 +15,9 @@ from history.models import Event, Notification
 from sales.models import Purchase, Subscription
 from sales.services import subscription_cancel, transaction_create, transaction_transition
 from tests.factories import ProductFactory
-from tests.pages import HTMX, add_attempt
+from tests.pages import HTMX, add_attempt, error_under, page_of
 
 pytestmark = pytest.mark.django_db
-
-
-def page_of(response) -> str:
-    assert response.status_code == 200, response.status_code
-    return response.content.decode()
-
-
-def error_under(page: str, field_id: str) -> str:
-    """The text of the error list under a field (``<ul class="errorlist" id="<field_id>_error">``)."""
-    match = re.search(rf'<ul class="errorlist[^"]*"[^>]* id="{field_id}_error">(.*?)</ul>', page, re.S)
-    assert match, f"no error under {field_id}"
-    return html.unescape(re.sub(r"<[^>]+>", " ", match.group(1))).strip()
 
 
 def purchase(web, **data):
@@ -422,3 +409,11 @@ def test_the_page_and_a_transaction_cost_a_bounded_number_of_queries(
     with django_assert_max_num_queries(8):
         page = page_of(web.get(reverse("simulator:transaction", args=[created.transaction])))
     assert page.count('class="timeline-item') == 5
+    subscription = Subscription.objects.get()
+    for _ in range(3):
+        web.post(reverse("simulator:renew", args=[subscription.subscriber_code]))
+    recorded = Event.objects.order_by("-id").first()
+    url = reverse("simulator:subscription", args=[subscription.subscriber_code]) + f"?recorded={recorded.pk}"
+    with django_assert_max_num_queries(10):
+        page = page_of(web.get(url))
+    assert page.count('<td data-label="Charge"') == 4
