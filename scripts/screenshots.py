@@ -315,14 +315,13 @@ def answered(page, region: str) -> None:
         arg=region,
         timeout=60_000,
     )
-    # The polite announcement of those answers fades after a few seconds; the picture is taken without it.
-    page.wait_for_function("() => !document.getElementById('toast').classList.contains('show')", timeout=10_000)
 
 
 def save(page, name: str, *, full: bool = True, clip_height: int | None = None) -> None:
     """One PNG, capped in height so that each file stays well under 1 MiB."""
     path = OUT / f"{name}.png"
     page.wait_for_load_state("networkidle")
+    page.add_style_tag(content="#toast { display: none !important; }")  # a passing announcement, not the page
     if clip_height:
         height = min(page.evaluate("document.documentElement.scrollHeight"), clip_height)
         width = page.viewport_size["width"]
