@@ -18,6 +18,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from configurations import selectors, services
 from configurations.credentials import MASK, basic_masked, basic_value
 from configurations.services import CREDENTIAL_NAME_MAX
+from dispatcher.dashboard.forms import apply_errors
 
 app_name = "credentials"
 
@@ -41,8 +42,7 @@ def credentials_page(request: HttpRequest) -> HttpResponse:
         try:
             new = services.api_credential_create(owner=request.user, name=form.cleaned_data["name"])
         except ValidationError as exc:
-            for field, errors in exc.message_dict.items():
-                form.add_error(field if field in form.fields else None, errors)
+            apply_errors(form, exc)
         else:
             request.session[JUST_CREATED] = {"id": new.credential.pk, "secret": new.client_secret}
             return redirect("credentials:index")

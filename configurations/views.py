@@ -58,7 +58,9 @@ def configuration_list(request):
 
 @login_required
 def configuration_create(request):
-    form = ConfigurationForm(request.POST or None, owner=request.user)
+    """The form; ``?url=`` and ``?name=`` fill it in (the Inbox page's "create one with this URL")."""
+    initial = {key: request.GET[key][:2000] for key in ("name", "url") if request.GET.get(key)}
+    form = ConfigurationForm(request.POST or None, owner=request.user, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
             configuration = configuration_services.configuration_create(owner=request.user, **_fields(form))

@@ -12,6 +12,8 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("configurations/", include("configurations.urls")),
     path("history/", include("history.urls")),
+    path("simulator/", include("sales.urls")),
+    path("inboxes/", include("inbox.pages")),
     path("documentation/", dashboard_views.documentation, name="documentation"),
     path("documentation/<str:event_type>/", dashboard_views.documentation, name="documentation_event"),
     path("admin/", admin.site.urls),

@@ -228,6 +228,34 @@ def notification_get(*, notification_id: int, owner_id: int | None = None) -> No
     return queryset.filter(pk=notification_id).first()
 
 
+def event_list(*, owner_id: int, event_ids: Sequence[int]) -> list[Event]:
+    """The owner's events among ``event_ids``, oldest first, without their facts (the simulator's outcome card)."""
+    ids = [event_id for event_id in event_ids if isinstance(event_id, int)]
+    if not ids:
+        return []
+    return list(Event.objects.filter(owner_id=owner_id, pk__in=ids).defer("facts").order_by("occurred_at", "id"))
+
+
+def event_deliveries(*, events: Sequence[Event]) -> dict[int, list[Notification]]:
+    """Where each event went: event id -> its notifications (the producer's and affiliates'), in one query.
+
+    The caller scopes ``events`` to their owner; an affiliate's notification is listed with its owner so a page
+    can say whose it is without showing it.
+    """
+    found: dict[int, list[Notification]] = {event.pk: [] for event in events}
+    if not found:
+        return found
+    rows = (
+        Notification.objects.filter(event_id__in=list(found))
+        .select_related("configuration", "owner")
+        .defer("payload")
+        .order_by("id")
+    )
+    for notification in rows:
+        found[notification.event_id].append(notification)
+    return found
+
+
 def bulk_resend_get(*, owner_id: int, job_id: int) -> BulkResend | None:
     return BulkResend.objects.filter(owner_id=owner_id, pk=job_id).select_related("configuration").first()
 

@@ -7,8 +7,6 @@ nothing is redrawn (focus, open details and scroll stay) until something really 
 
 from __future__ import annotations
 
-import hashlib
-import json
 from datetime import timedelta
 
 from django.contrib import messages
@@ -23,28 +21,16 @@ from django.views.decorators.http import require_POST
 from configurations import selectors as configuration_selectors
 from dispatcher import services as dispatcher_services
 from dispatcher import transport
-from dispatcher.dashboard.http import is_htmx, safe_next
+from dispatcher.dashboard.http import announce, is_htmx, safe_next
+from dispatcher.dashboard.http import fingerprint as _fingerprint
+from dispatcher.dashboard.http import live_url as _live_url
+from dispatcher.dashboard.http import unchanged as _unchanged
 from history import selectors as history_selectors
 from history.choices import OPEN_STATUSES, NotificationStatus
 from history.display import payload_shown
 from history.forms import BulkResendForm, HistoryFilterForm
 
 PAGE_SIZE = 50
-REFRESH_EVENT = "dashboard:refresh"  # htmx event: live regions fetch themselves again at once
-
-
-def _fingerprint(*parts) -> str:
-    return hashlib.sha1(repr(parts).encode()).hexdigest()[:16]
-
-
-def _unchanged(request, fingerprint: str) -> bool:
-    return is_htmx(request) and request.GET.get("fp") == fingerprint
-
-
-def _live_url(request, fingerprint: str) -> str:
-    query = request.GET.copy()
-    query["fp"] = fingerprint
-    return f"{request.path}?{query.urlencode()}"
 
 
 # --- Lists ------------------------------------------------------------------------------------------------
@@ -211,9 +197,7 @@ def notification_resend(request, pk: int):
 
 def _announce(text: str, *, status: int = 204) -> HttpResponse:
     """An empty answer telling the page (through htmx's HX-Trigger) to refresh and to say ``text``."""
-    response = HttpResponse(status=status)
-    response["HX-Trigger"] = json.dumps({REFRESH_EVENT: None, "dashboard:announce": {"value": text}})
-    return response
+    return announce(HttpResponse(status=status), text, refresh=True)
 
 
 # --- Bulk resends -----------------------------------------------------------------------------------------

@@ -8,7 +8,8 @@ from datetime import datetime
 from django.db.models import Count, QuerySet
 
 from dispatcher.catalogue import payload_mask_secrets
-from dispatcher.transport import masked_headers
+from dispatcher.logging import mask_secret
+from dispatcher.transport import HOTTOK_HEADER, masked_headers
 from inbox.conf import inbox_settings
 from inbox.models import Inbox, InboxRequest
 
@@ -16,6 +17,16 @@ from inbox.models import Inbox, InboxRequest
 def inbox_url(inbox: Inbox) -> str:
     """The address to give a configuration: ``{INBOX_BASE_URL}/inbox/<token>/``."""
     return f"{inbox_settings().base_url}/inbox/{inbox.token}/"
+
+
+def inbox_answer_text(inbox: Inbox) -> str:
+    """How an inbox answers, in a few words: "200 after 1.5 s, but 500 to the first 2 requests"."""
+    text = f"{inbox.status_code}"
+    if inbox.delay_ms:
+        text += f" after {inbox.delay_ms / 1000:g} s"
+    if inbox.fail_first:
+        text += f", but {inbox.fail_status} to the first {inbox.fail_first} requests"
+    return text
 
 
 def inbox_list(*, owner_id: int) -> QuerySet[Inbox]:
@@ -83,8 +94,12 @@ def inbox_request_view(request: InboxRequest, *, reveal: bool = False) -> Reques
     content_type = next((v for k, v in headers.items() if k.lower() == "content-type"), "")
     body_text = bytes(request.body).decode("utf-8", errors="replace")
     if not reveal:
+        hottok = next((v for k, v in headers.items() if k.lower() == HOTTOK_HEADER.lower()), "")
         headers = masked_headers(headers)
         body_text = payload_mask_secrets(body_text, content_type)
+        if len(hottok) >= 8 and hottok in body_text:
+            # A body that does not parse (cut at the cap, or not what it claims to be) still hides the token.
+            body_text = body_text.replace(hottok, mask_secret(hottok))
     return RequestView(
         id=request.pk,
         number=request.number,

@@ -136,10 +136,12 @@ def seed_history(base_hook: str) -> dict[str, int]:
 
     from configurations import selectors as configuration_selectors
     from configurations.events import EventType
-    from configurations.services import configuration_create
+    from configurations.services import affiliate_register, affiliation_create, configuration_create
     from dispatcher.services import configuration_test_post, event_record
     from history.choices import OPEN_STATUSES
     from history.models import Attempt, Notification
+    from inbox import selectors as inbox_selectors
+    from inbox.services import inbox_create
 
     demo = get_user_model().objects.get(username="demo")
     course, club = list(configuration_selectors.product_list(owner_id=demo.pk))
@@ -187,7 +189,21 @@ def seed_history(base_hook: str) -> dict[str, int]:
         for attempt in Attempt.objects.filter(notification=notification):
             Attempt.objects.filter(pk=attempt.pk).update(started_at=attempt.started_at - shift)
     failed = Notification.objects.filter(configuration__name="Legacy LMS").order_by("-attempt_count").first()
-    return {"failed": failed.pk, "legacy": failed.configuration_id, "test": test.pk, "members": members.pk}
+    # An affiliate selling the course, for the Simulator's affiliate select.
+    affiliate = affiliate_register(username="maria_afiliada", name="Maria Afiliada")
+    affiliation_create(affiliate=affiliate, product=course, commission_percent=40)
+    inbox = inbox_selectors.inbox_get_by_name(owner_id=demo.pk, name="Demo inbox")
+    inbox_create(owner=demo, name="Flaky receiver", fail_first=2, fail_status=503, delay_ms=1500)
+    inbox_create(owner=demo, name="Gone", status_code=410, response_body="", response_content_type="text/plain")
+    return {
+        "failed": failed.pk,
+        "legacy": failed.configuration_id,
+        "test": test.pk,
+        "members": members.pk,
+        "inbox": inbox.pk,
+        "course": course.pk,
+        "club": club.pk,
+    }
 
 
 def shoot(base: str, ids: dict[str, int]) -> None:
@@ -238,6 +254,40 @@ def shoot(base: str, ids: dict[str, int]) -> None:
         page.goto(f"{base}/no/such/page/")
         save(page, "not-found", full=False)
 
+        # The Simulator: a PIX purchase through the form, approved with its button; where each event went.
+        page.goto(f"{base}/simulator/")
+        page.select_option("#id_product", str(ids["course"]))
+        page.get_by_label("PIX").check()
+        page.fill("#id_buyer_name", "Ana Souza")
+        page.fill("#id_buyer_email", "ana.souza@example.com")
+        page.get_by_role("button", name="Create purchase").click()
+        page.wait_for_url("**/simulator/transactions/**")
+        page.get_by_role("button", name="Approve").click()
+        page.wait_for_url("**/simulator/transactions/**#timeline")
+        answered(page, "#timeline-live")
+        save(page, "simulator-transaction", clip_height=1500)
+        page.goto(f"{base}/simulator/")
+        page.select_option("#id_product", str(ids["club"]))
+        page.select_option("#id_plan", "quarterly")
+        page.get_by_role("button", name="Create purchase").click()
+        page.wait_for_url("**/simulator/transactions/**")
+        page.locator("a[href*='/simulator/subscriptions/']").first.click()
+        page.get_by_role("button", name="Renew").click()
+        answered(page, "#recorded-live")
+        save(page, "simulator-subscription", clip_height=1300)
+        page.goto(f"{base}/simulator/")
+        page.fill("#id_buyer_email", "not-an-email")
+        page.get_by_role("button", name="Create purchase").click()
+        save(page, "simulator", clip_height=1500)
+
+        # The Inbox: its URL, and the requests the demo configuration sent it, one opened.
+        page.goto(f"{base}/inboxes/")
+        save(page, "inboxes", full=False)
+        page.goto(f"{base}/inboxes/{ids['inbox']}/")
+        page.locator("#request-list details summary").first.click()
+        page.locator("#request-list .request-body table").first.wait_for()
+        save(page, "inbox", clip_height=1300)
+
         phone = browser.new_context(
             viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True, has_touch=True
         )
@@ -251,13 +301,27 @@ def shoot(base: str, ids: dict[str, int]) -> None:
         save(mobile, "phone-history", full=False)
         mobile.goto(f"{base}/configurations/")
         save(mobile, "phone-configurations", full=False)
+        mobile.goto(f"{base}/simulator/")
+        mobile.locator("a[href*='/simulator/transactions/']").first.click()
+        save(mobile, "phone-simulator", full=False)
         browser.close()
+
+
+def answered(page, region: str) -> None:
+    """Wait until every notification shown in ``region`` has had its first answer (no grey "pending" chip)."""
+    page.wait_for_function(
+        "selector => { const r = document.querySelector(selector);"
+        " return r && r.querySelector('.chip') && !r.querySelector('.chip--neutral'); }",
+        arg=region,
+        timeout=60_000,
+    )
 
 
 def save(page, name: str, *, full: bool = True, clip_height: int | None = None) -> None:
     """One PNG, capped in height so that each file stays well under 1 MiB."""
     path = OUT / f"{name}.png"
     page.wait_for_load_state("networkidle")
+    page.add_style_tag(content="#toast { display: none !important; }")  # a passing announcement, not the page
     if clip_height:
         height = min(page.evaluate("document.documentElement.scrollHeight"), clip_height)
         width = page.viewport_size["width"]

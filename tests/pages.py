@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import html
+import re
 from datetime import timedelta
 
 from django.db import transaction
@@ -15,6 +17,19 @@ from history.models import Notification
 from tests.factories import ProductFactory
 
 HTMX = {"HTTP_HX_REQUEST": "true"}  # what htmx adds to the requests it makes
+
+
+def page_of(response) -> str:
+    """The HTML of a page that must answer 200."""
+    assert response.status_code == 200, response.status_code
+    return response.content.decode()
+
+
+def error_under(page: str, field_id: str) -> str:
+    """The text of the error list under a field (``<ul class="errorlist..." id="<field_id>_error">``)."""
+    match = re.search(rf'<ul class="errorlist[^"]*"[^>]* id="{field_id}_error">(.*?)</ul>', page, re.S)
+    assert match, f"no error under {field_id}"
+    return html.unescape(re.sub(r"<[^>]+>", " ", match.group(1))).strip()
 
 
 def record(owner, product=None, event_type="PURCHASE_APPROVED", **kwargs) -> list[Notification]:

@@ -10,6 +10,8 @@ _SECTIONS = {
     "documentation_event": "documentation",
     "history": "history",
     "credentials": "credentials",
+    "simulator": "simulator",
+    "inboxes": "inboxes",
 }
 
 

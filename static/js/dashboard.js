@@ -1,5 +1,6 @@
 /* The dashboard's little JavaScript: confirmation dialogs, copy buttons, announcements for screen readers,
-   and the scope toggle of the configuration form. Every page works without it (links fall back to pages). */
+   the scope toggle of the configuration form and the simulator's conditional fields. Every page works without
+   it (links fall back to pages, every field is shown). */
 (function () {
   "use strict";
 
@@ -89,8 +90,38 @@
     if (!chosen || !product) return;
     product.hidden = chosen.value !== "product";
   }
+  /* Simulator forms: installments and "refused" only for a card, the plan only for a subscription product,
+     and only the affiliates who sell the chosen product. Hidden fields are disabled, so they are not sent. */
+  function syncSimulator() {
+    document.querySelectorAll("form[data-sim-form]").forEach(function (form) {
+      var payment = form.querySelector("input[name=payment_type]:checked");
+      var product = form.querySelector("[data-product-select]");
+      var option = product && product.options[product.selectedIndex];
+      var state = {
+        card: !payment || payment.value === "CREDIT_CARD",
+        subscription: !!option && option.getAttribute("data-subscription") === "1"
+      };
+      form.querySelectorAll("[data-when]").forEach(function (box) {
+        var on = !!state[box.getAttribute("data-when")];
+        box.hidden = !on;
+        box.querySelectorAll("input, select, textarea").forEach(function (field) { field.disabled = !on; });
+      });
+      var affiliate = form.querySelector("[data-affiliate-select]");
+      if (!affiliate || !product) return;
+      Array.prototype.forEach.call(affiliate.options, function (choice) {
+        var ids = choice.getAttribute("data-products");
+        if (ids === null) return;
+        var fits = ids.split(",").indexOf(product.value) !== -1;
+        choice.hidden = !fits;
+        choice.disabled = !fits;
+        if (!fits && choice.selected) affiliate.value = "";
+      });
+    });
+  }
+
   document.addEventListener("change", function (event) {
     if (event.target.name === "scope") syncScope();
+    if (event.target.closest("form[data-sim-form]")) syncSimulator();
     var all = event.target.closest("[data-check-group]");
     if (all) {
       var group = document.getElementById(all.getAttribute("data-check-group"));
@@ -99,6 +130,7 @@
   });
   document.addEventListener("DOMContentLoaded", function () {
     syncScope();
+    syncSimulator();
     /* On a phone the History filters start folded, unless some are in use. */
     if (window.matchMedia("(max-width: 760px)").matches) {
       document.querySelectorAll("details[data-collapse-on-phone='']").forEach(function (box) { box.open = false; });

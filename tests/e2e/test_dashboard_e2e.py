@@ -5,35 +5,16 @@ from __future__ import annotations
 import re
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import expect
 
 from configurations import services as configuration_services
 from configurations.models import Account, Configuration
 from dispatcher.services import event_record
 from tests.conftest import free_port
-from tests.factories import ProductFactory, UserFactory
+from tests.e2e.conftest import log_in
+from tests.factories import ProductFactory
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
-
-PASSWORD = "a-long-test-password"
-
-
-@pytest.fixture
-def seller(db):
-    user = UserFactory(username="seller")
-    user.set_password(PASSWORD)
-    user.save()
-    configuration_services.account_get_or_create(user=user)
-    return user
-
-
-def log_in(page: Page, base: str, username: str) -> None:
-    page.goto(f"{base}/history/")
-    expect(page).to_have_url(re.compile(r"/login/\?next=/history/"))
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    expect(page.get_by_role("heading", name="History", exact=True)).to_be_visible()
 
 
 def test_from_configuration_to_delivery_resend_test_post_and_auto_disable(page, live_server, stack, httpserver, seller):

@@ -116,7 +116,7 @@ class Command(BaseCommand):
             self.stdout.write(dump_json(data))
             return
         self.stdout.write(f"{verb} inbox {inbox.pk} {inbox.name!r}: {data['url']}")
-        self.stdout.write(f"  answers {_answer_text(inbox)}")
+        self.stdout.write(f"  answers {inbox_selectors.inbox_answer_text(inbox)}")
 
     def handle_create(self, *, owner, name, json, **options):
         try:
@@ -135,7 +135,7 @@ class Command(BaseCommand):
         for inbox in inboxes:
             self.stdout.write(
                 f"{inbox.pk:>4}  {inbox.name:<20}  {inbox_selectors.inbox_url(inbox)}  "
-                f"{inbox.request_count} requests kept; answers {_answer_text(inbox)}"
+                f"{inbox.request_count} requests kept; answers {inbox_selectors.inbox_answer_text(inbox)}"
             )
 
     def handle_set(self, *, id, owner, name, json, **options):
@@ -214,15 +214,6 @@ class Command(BaseCommand):
         inbox = self._get(id, owner)
         inbox_services.inbox_delete(inbox=inbox)
         self.stdout.write(f"Removed inbox {id} {inbox.name!r}.")
-
-
-def _answer_text(inbox: Inbox) -> str:
-    text = f"{inbox.status_code}"
-    if inbox.delay_ms:
-        text += f" after {inbox.delay_ms / 1000:g} s"
-    if inbox.fail_first:
-        text += f", but {inbox.fail_status} to the first {inbox.fail_first} requests"
-    return text
 
 
 def _request_line(row) -> str:
