@@ -9,8 +9,8 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dispatcher.settings")
 app = Celery("dispatcher")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 # Celery's Django fixup closes every database connection before and after every task unless this is set:
-# a new PostgreSQL connection (a forked backend) per delivery. Connections are reused instead, for
-# CONN_MAX_AGE with health checks, as Django's request cycle does (_fresh_database_connections below).
+# a new PostgreSQL connection (a forked backend) per delivery. Workers keep their connections instead; one
+# that broke (a database restart) is closed and opened again by the engine's retries (delivery._db_retrying).
 app.conf.update(CELERY_DB_REUSE_MAX=10**9)
 app.autodiscover_tasks(["dispatcher", "inbox"])
 
@@ -62,11 +62,3 @@ def _refuse_bad_settings_in_beat(**_kwargs):
     from dispatcher.checks import enforce_startup_checks
 
     enforce_startup_checks()
-
-
-@signals.task_prerun.connect
-def _fresh_database_connections(**_kwargs):
-    """Like Django's request cycle: drop connections past CONN_MAX_AGE or broken, keep the others."""
-    from django.db import close_old_connections
-
-    close_old_connections()

@@ -30,6 +30,8 @@ class DispatcherSettings:
     allowed_networks: tuple[str, ...]  # production mode: private networks receivers may still be on
     lease_margin: float  # seconds a claim outlives the longest possible POST
     failing_disable_after: float  # seconds of continuous failure before a configuration is disabled
+    batch_size: int  # notifications per message (a fan-out, a sweep)
+    batch_concurrency: int  # threads of a worker process that deliver a message's notifications side by side
 
     @property
     def sandbox(self) -> bool:
@@ -62,4 +64,6 @@ def dispatcher_settings() -> DispatcherSettings:
         allowed_networks=tuple(raw["ALLOWED_NETWORKS"]),
         lease_margin=float(raw["LEASE_MARGIN"]),
         failing_disable_after=float(raw["FAILING_DISABLE_AFTER"]),
+        batch_size=int(raw["BATCH_SIZE"]),
+        batch_concurrency=int(raw["BATCH_CONCURRENCY"]),
     )

@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import hashlib
 import random
+import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import nullcontext
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import TypeVar
@@ -43,8 +46,10 @@ def notification_deliver(*, notification_id: int, task_id: str = "", lane: str |
     resends and test posts go out even while the configuration is disabled: the owner asked for them.
     """
     conf = dispatcher_settings()
-    notification = history_services.notification_claim(
-        notification_id=notification_id, now=timezone.now(), lease_seconds=conf.lease_seconds
+    notification = _db_retrying(
+        lambda: history_services.notification_claim(
+            notification_id=notification_id, now=timezone.now(), lease_seconds=conf.lease_seconds
+        )
     )
     if notification is None:
         return "skipped"  # nothing to send, or another worker is sending it
@@ -64,20 +69,19 @@ def notification_deliver(*, notification_id: int, task_id: str = "", lane: str |
         return "rerouted"
 
     number = notification.attempt_count + 1
-    account = getattr(notification.owner, "webhook_account", None)  # loaded by the claim
     headers = transport.build_headers(
-        hottok=account.hottok if account else "",
+        hottok=notification.hottok,
         content_type=notification.content_type,
         delivery_id=notification.pk,
         attempt=number,
-        event_id=str(notification.event.uuid),
+        event_id=str(notification.event_uuid),
     )
     body = notification.payload.encode("utf-8")
     if configuration.signing_enabled:
         secrets = configuration_selectors.signing_secrets_active(configuration_id=configuration.pk, now=timezone.now())
         if secrets:
             headers |= transport.sign(
-                secrets=secrets, message_id=str(notification.event.uuid), timestamp=int(time.time()), body=body
+                secrets=secrets, message_id=str(notification.event_uuid), timestamp=int(time.time()), body=body
             )
     result = transport.post(url=configuration.url, body=body, headers=headers, limits=_limits(conf))
 
@@ -142,6 +146,44 @@ def notification_deliver(*, notification_id: int, task_id: str = "", lane: str |
     return f"manual-{decision.verdict.value}" if manual else decision.verdict.value
 
 
+_executor: ThreadPoolExecutor | None = None
+_executor_lock = threading.Lock()
+
+
+def _batch_executor(conf: DispatcherSettings) -> ThreadPoolExecutor:
+    """The worker process's threads for a message's notifications (each keeps its own HTTP keep-alive and
+    database connections)."""
+    global _executor
+    with _executor_lock:
+        if _executor is None:
+            _executor = ThreadPoolExecutor(max_workers=conf.batch_concurrency, thread_name_prefix="delivery")
+        return _executor
+
+
+def notifications_deliver(*, notification_ids: list[int], task_id: str = "", lane: str | None = None) -> str:
+    """Deliver a message's notifications side by side, each exactly as ``notification_deliver`` does.
+
+    Side by side, so that one slow receiver in the batch holds up none of the others; one message for many
+    notifications, so that the broker and Celery cost is paid once. Answers how many ended each way.
+    """
+    conf = dispatcher_settings()
+    if len(notification_ids) == 1:
+        return notification_deliver(notification_id=notification_ids[0], task_id=task_id, lane=lane)
+    futures = [
+        _batch_executor(conf).submit(notification_deliver, notification_id=notification_id, task_id=task_id, lane=lane)
+        for notification_id in notification_ids
+    ]
+    outcomes: dict[str, int] = {}
+    for future in futures:
+        try:
+            outcome = future.result()
+        except Exception:  # noqa: BLE001 - one notification's trouble must not hide the others' outcomes
+            log.exception("delivery_failed_will_sweep")
+            outcome = "error"
+        outcomes[outcome] = outcomes.get(outcome, 0) + 1
+    return ", ".join(f"{count} {outcome}" for outcome, count in sorted(outcomes.items()))
+
+
 def _decide(
     *, notification, result: transport.TransportResult, conf: DispatcherSettings, now: datetime
 ) -> retry.Decision:
@@ -176,7 +218,11 @@ def _decide(
 def _save(notification, attempt, transition, disable_reason: str, succeeded: bool | None, now: datetime) -> bool:
     """Save the attempt with the transition it leads to, note the configuration's health (``succeeded``;
     None: this attempt says nothing about it), and disable the configuration if the rules say so."""
-    with transaction.atomic():
+    configuration = notification.configuration
+    health_changes = succeeded is not None and (succeeded == (configuration.failing_since is not None))
+    # The common case (no change to the configuration) is one atomic statement; a transaction only when the
+    # configuration changes with the attempt.
+    with transaction.atomic() if (health_changes or disable_reason) else nullcontext():
         saved = history_services.attempt_record(
             notification=notification,
             lock_token=notification.lock_token,
@@ -184,7 +230,7 @@ def _save(notification, attempt, transition, disable_reason: str, succeeded: boo
             transition=transition,
             now=now,
         )
-        if saved is not None and succeeded is not None:
+        if saved is not None and health_changes:
             configuration_services.configuration_note_outcome(
                 configuration=notification.configuration, succeeded=succeeded, at=attempt.started_at
             )

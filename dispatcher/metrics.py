@@ -1,7 +1,7 @@
 """Prometheus metrics and worker heartbeats.
 
 Attempts happen in worker processes on many machines; the web app serves ``/metrics``. So workers add their
-counts to a Redis hash (one pipelined round trip per attempt) and the web app's collector turns that hash,
+counts to a Redis hash (buffered, one pipelined round trip a second) and the web app's collector turns that hash,
 plus a few database and queue gauges, into Prometheus metrics at scrape time. A Redis restart resets the
 counters, which Prometheus treats as any counter reset. Workers also write a heartbeat every few seconds,
 which ``/health`` and ``hotmart_dispatcher_worker_last_seen_seconds`` read.
@@ -9,6 +9,7 @@ which ``/health`` and ``hotmart_dispatcher_worker_last_seen_seconds`` read.
 
 from __future__ import annotations
 
+import atexit
 import socket
 import threading
 import time
@@ -49,26 +50,66 @@ def http_class(status_code: int) -> str:
     return "none" if status_code < 100 else f"{status_code // 100}xx"
 
 
+class _Buffer:
+    """Counts kept in the process and written to Redis once a second by a daemon thread: a delivery costs
+    no Redis round trip for its metrics. A process killed loses at most its last second of counts."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._counts: dict[tuple[str, str], float] = {}
+        self._thread: threading.Thread | None = None
+
+    def add(self, key: str, field: str, amount: float = 1) -> None:
+        with self._lock:
+            self._counts[(key, field)] = self._counts.get((key, field), 0) + amount
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._run, name="dispatcher-metrics", daemon=True)
+                self._thread.start()
+
+    def flush(self) -> None:
+        with self._lock:
+            counts, self._counts = self._counts, {}
+        if not counts:
+            return
+        try:
+            pipe = _redis().pipeline(transaction=False)
+            for (key, field), amount in counts.items():
+                if float(amount).is_integer():
+                    pipe.hincrby(key, field, int(amount))
+                else:
+                    pipe.hincrbyfloat(key, field, amount)
+            pipe.execute()
+        except redis.RedisError as exc:
+            log.warning("metrics_unavailable", error=str(exc))
+
+    def _run(self) -> None:
+        while True:
+            time.sleep(FLUSH_EVERY)  # a periodic flush: there is nothing to wait for but time
+            self.flush()
+
+
+FLUSH_EVERY = 1.0
+_buffer = _Buffer()
+atexit.register(_buffer.flush)
+
+
 def record_attempt(*, outcome: str, status_code: int, duration: float, latency: float | None) -> None:
     """Count one attempt (and, for a first delivery, its latency). Never fails the delivery."""
-    try:
-        pipe = _redis().pipeline(transaction=False)
-        pipe.hincrby(COUNTERS, f"attempts|{outcome}|{http_class(status_code)}", 1)
-        pipe.hincrby(DURATION, _bucket(duration, DURATION_BUCKETS), 1)
-        pipe.hincrbyfloat(DURATION, "sum", duration)
-        if latency is not None:
-            pipe.hincrby(LATENCY, _bucket(latency, LATENCY_BUCKETS), 1)
-            pipe.hincrbyfloat(LATENCY, "sum", latency)
-        pipe.execute()
-    except redis.RedisError as exc:
-        log.warning("metrics_unavailable", error=str(exc))
+    _buffer.add(COUNTERS, f"attempts|{outcome}|{http_class(status_code)}")
+    _buffer.add(DURATION, _bucket(duration, DURATION_BUCKETS))
+    _buffer.add(DURATION, "sum", duration)
+    if latency is not None:
+        _buffer.add(LATENCY, _bucket(latency, LATENCY_BUCKETS))
+        _buffer.add(LATENCY, "sum", latency)
 
 
 def record_task(*, task: str, state: str) -> None:
-    try:
-        _redis().hincrby(COUNTERS, f"tasks|{task}|{state}", 1)
-    except redis.RedisError as exc:
-        log.warning("metrics_unavailable", error=str(exc))
+    _buffer.add(COUNTERS, f"tasks|{task}|{state}")
+
+
+def flush() -> None:
+    """Write the counts kept so far now (tests, and a process about to exit)."""
+    _buffer.flush()
 
 
 def heartbeat(name: str) -> None:

@@ -52,24 +52,31 @@ def tenant_queues() -> dict[int, str]:
 def deliveries_enqueue(
     notification_ids: Iterable[int], *, countdown: float | None = None, lane: str = DELIVERIES
 ) -> int:
-    """Ring the doorbell for each notification; answers how many messages went out.
+    """Ring the doorbell for these notifications; answers how many ids went out.
 
-    A broker that is down loses nothing: the rows are saved, and the sweep enqueues them again once their
-    ``enqueued_at`` is older than the grace period.
+    Ids travel in messages of up to DISPATCHER_BATCH_SIZE (a fan-out or a sweep makes one message, not one
+    per notification), and a worker delivers a message's notifications side by side. A broker that is down
+    loses nothing: the rows are saved, and the sweep enqueues them again once their ``enqueued_at`` is older
+    than the grace period.
     """
+    ids = list(notification_ids)
+    size = max(1, int(settings.DISPATCHER["BATCH_SIZE"]))
     sent = 0
-    for notification_id in notification_ids:
+    for start in range(0, len(ids), size):
+        chunk = ids[start : start + size]
         try:
-            celery_app.send_task(DELIVER_TASK, args=[notification_id], countdown=countdown, queue=lane)
+            celery_app.send_task(
+                DELIVER_TASK, args=[chunk[0] if len(chunk) == 1 else chunk], countdown=countdown, queue=lane
+            )
         except Exception as exc:  # noqa: BLE001 - kombu raises many kinds; all mean "not queued now"
             log.warning(
                 "enqueue_failed_will_sweep",
-                notification=notification_id,
+                notifications=chunk,
                 error=str(exc) or type(exc).__name__,
-                hint="saved; the beat sweep sends it once Redis and a worker are up",
+                hint="saved; the beat sweep sends them once Redis and a worker are up",
             )
             break
-        sent += 1
+        sent += len(chunk)
     return sent
 
 

@@ -241,6 +241,10 @@ DISPATCHER = {
     "LEASE_MARGIN": env_float("DISPATCHER_LEASE_MARGIN", 30),
     # Like Svix: a configuration failing for days with no success is disabled (1 day in the sandbox).
     "FAILING_DISABLE_AFTER": env_float("DISPATCHER_FAILING_DISABLE_AFTER", 86400 if SANDBOX else 5 * 86400),
+    # A message carries up to BATCH_SIZE notification ids; a worker process delivers them on up to
+    # BATCH_CONCURRENCY threads side by side (each holding its own database connection).
+    "BATCH_SIZE": env_int("DISPATCHER_BATCH_SIZE", 20),
+    "BATCH_CONCURRENCY": env_int("DISPATCHER_BATCH_CONCURRENCY", 8),
 }
 
 # --- The built-in inbox (request catcher; read through inbox.conf, checked by inbox.checks) ----------------

@@ -7,9 +7,13 @@ from dispatcher import delivery
 
 
 @shared_task(name="dispatcher.deliver")
-def deliver(notification_id: int) -> str:
+def deliver(notification_ids: int | list[int]) -> str:
+    """One notification id, or a list of them (a fan-out, a sweep): each gets its next attempt."""
     lane = (deliver.request.delivery_info or {}).get("routing_key")
-    return delivery.notification_deliver(notification_id=notification_id, task_id=deliver.request.id or "", lane=lane)
+    task_id = deliver.request.id or ""
+    if isinstance(notification_ids, int):
+        return delivery.notification_deliver(notification_id=notification_ids, task_id=task_id, lane=lane)
+    return delivery.notifications_deliver(notification_ids=notification_ids, task_id=task_id, lane=lane)
 
 
 @shared_task(name="dispatcher.sweep")

@@ -27,7 +27,6 @@ import certifi
 import requests
 import urllib3
 from django.utils import timezone
-from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
@@ -291,36 +290,12 @@ class _GuardedHTTPSPool(HTTPSConnectionPool):
     ConnectionCls = _GuardedHTTPSConnection
 
 
-class _KeepAliveAdapter(HTTPAdapter):
-    """Guarded connections, and one shared TLS context: requests would otherwise reload the CA bundle for
-    every new connection."""
-
-    def __init__(self, ssl_context: ssl.SSLContext, **kwargs):
-        self._ssl_context = ssl_context
-        super().__init__(**kwargs)
-
-    def init_poolmanager(self, *args, **kwargs):
-        kwargs["ssl_context"] = self._ssl_context
-        super().init_poolmanager(*args, **kwargs)
-        self.poolmanager.pool_classes_by_scheme = {"http": _GuardedHTTPPool, "https": _GuardedHTTPSPool}
-
-    def build_connection_pool_key_attributes(self, request, verify, cert=None):
-        host_params, pool_kwargs = super().build_connection_pool_key_attributes(request, verify, cert)
-        pool_kwargs.pop("ca_certs", None)
-        pool_kwargs.pop("ca_cert_dir", None)
-        pool_kwargs["ssl_context"] = self._ssl_context
-        return host_params, pool_kwargs
-
-    def cert_verify(self, conn, url, verify, cert):
-        # The shared context already holds the CA certificates and requires a valid certificate.
-        conn.cert_reqs = "CERT_REQUIRED"
-
-
 _ssl_context: ssl.SSLContext | None = None
 _ssl_lock = threading.Lock()
 
 
 def _shared_ssl_context() -> ssl.SSLContext:
+    """One TLS context for every connection: loading the CA bundle per connection costs more than the POST."""
     global _ssl_context
     with _ssl_lock:
         if _ssl_context is None:
@@ -328,16 +303,16 @@ def _shared_ssl_context() -> ssl.SSLContext:
         return _ssl_context
 
 
-def _session() -> requests.Session:
-    session = getattr(_local, "session", None)
-    if session is None:
-        session = requests.Session()
-        session.trust_env = False  # no proxies or CA bundles from the environment: we talk to the target only
-        adapter = _KeepAliveAdapter(_shared_ssl_context(), pool_connections=32, pool_maxsize=4, max_retries=0)
-        session.mount("http://", adapter)
-        session.mount("https://", adapter)
-        _local.session = session
-    return session
+def _pool_manager() -> urllib3.PoolManager:
+    """This thread's connections, kept alive per host, made by the guarded connection classes."""
+    manager = getattr(_local, "pool_manager", None)
+    if manager is None:
+        manager = urllib3.PoolManager(
+            num_pools=32, maxsize=4, retries=False, ssl_context=_shared_ssl_context(), cert_reqs="CERT_REQUIRED"
+        )
+        manager.pool_classes_by_scheme = {"http": _GuardedHTTPPool, "https": _GuardedHTTPSPool}
+        _local.pool_manager = manager
+    return manager
 
 
 def post(*, url: str, body: bytes, headers: dict[str, str], limits: Limits) -> TransportResult:
@@ -354,7 +329,7 @@ def post(*, url: str, body: bytes, headers: dict[str, str], limits: Limits) -> T
         _local.watchdog = None
         if dog.fired:
             # The socket we shut down must not go back to the keep-alive pool.
-            _session().close()
+            _pool_manager().clear()
 
 
 def _post(*, url, body, headers, limits: Limits, started_at: datetime, t0: float, dog: _Watchdog) -> TransportResult:
@@ -363,13 +338,15 @@ def _post(*, url, body, headers, limits: Limits, started_at: datetime, t0: float
 
     too_slow = (ErrorKind.TOTAL_TIMEOUT, f"no complete answer within {limits.total_timeout:g} s")
     try:
-        response = _session().post(
+        response = _pool_manager().request(
+            "POST",
             url,
-            data=body,
+            body=body,
             headers=headers,
-            timeout=(limits.connect_timeout, limits.read_timeout),
-            allow_redirects=False,
-            stream=True,
+            timeout=urllib3.Timeout(connect=limits.connect_timeout, read=limits.read_timeout),
+            redirect=False,
+            retries=False,
+            preload_content=False,
         )
     except Exception as exc:  # noqa: BLE001 - every failure becomes a recorded attempt
         kind, message = too_slow if dog.fired else classify_exception(exc)
@@ -379,15 +356,19 @@ def _post(*, url, body, headers, limits: Limits, started_at: datetime, t0: float
         response.close()
         return TransportResult(NO_STATUS, started_at, elapsed_ms(), error_kind=too_slow[0], error_message=too_slow[1])
 
+    content, truncated, read_error = b"", False, None
     try:
         content, truncated, read_error = _read_capped(
             response, limit=limits.max_response_bytes, deadline=t0 + limits.total_timeout
         )
     finally:
-        response.close()
+        if truncated or read_error or dog.fired:
+            response.close()  # the rest is never downloaded, so the connection cannot be reused
+        else:
+            response.release_conn()  # read to its end: kept alive for the next POST to this host
     if dog.fired:
         truncated, read_error = True, too_slow
-    status = response.status_code
+    status = response.status
     kind, message = read_error if read_error else (ErrorKind.NONE, "")
     if not kind and not 200 <= status < 300:
         if 300 <= status < 400:
@@ -399,7 +380,7 @@ def _post(*, url, body, headers, limits: Limits, started_at: datetime, t0: float
         status_code=status,
         started_at=started_at,
         duration_ms=elapsed_ms(),
-        headers={k: v for k, v in response.headers.items()},
+        headers=dict(response.headers.items()),
         body=content,
         truncated=truncated,
         error_kind=kind,
@@ -408,11 +389,11 @@ def _post(*, url, body, headers, limits: Limits, started_at: datetime, t0: float
     )
 
 
-def _read_capped(response: requests.Response, *, limit: int, deadline: float):
+def _read_capped(response: urllib3.BaseHTTPResponse, *, limit: int, deadline: float):
     """Read at most ``limit`` bytes of the body before ``deadline``; the rest is never downloaded."""
     chunks: list[bytes] = []
     size = 0
-    raw = response.raw
+    raw = response
     try:
         while size <= limit:
             if time.monotonic() > deadline:
@@ -464,7 +445,13 @@ def classify_exception(exc: BaseException) -> tuple[str, str]:
         return ErrorKind.CONNECTION_ERROR, "the connection was reset"
     if has(http.client.HTTPException, urllib3.exceptions.ProtocolError, urllib3.exceptions.DecodeError):
         return ErrorKind.INVALID_RESPONSE, f"invalid HTTP response: {text}"
-    if has(requests.exceptions.InvalidURL, requests.exceptions.MissingSchema, requests.exceptions.InvalidSchema):
+    if has(
+        requests.exceptions.InvalidURL,
+        requests.exceptions.MissingSchema,
+        requests.exceptions.InvalidSchema,
+        urllib3.exceptions.LocationValueError,
+        urllib3.exceptions.URLSchemeUnknown,
+    ):
         return ErrorKind.CONNECTION_ERROR, f"invalid URL: {text}"
     return ErrorKind.CONNECTION_ERROR, text
 

@@ -9,11 +9,12 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
-from django.db import transaction
-from django.db.models import F, Q
+from django.db import connection, transaction
+from django.db.models import F
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from history.choices import OPEN_STATUSES, AttemptTrigger, BulkResendStatus, NotificationStatus
 from history.models import Attempt, BulkResend, Event, Notification
@@ -75,30 +76,151 @@ def notifications_create(
     return created
 
 
-def notification_claim(*, notification_id: int, now: datetime, lease_seconds: float) -> Notification | None:
+@dataclass
+class ClaimedConfiguration:
+    """What sending needs of a notification's configuration, as it was when the claim was made."""
+
+    pk: int
+    url: str
+    status: str
+    failing_since: datetime | None
+    signing_enabled: bool
+    owner_id: int
+
+    @property
+    def is_active(self) -> bool:
+        return self.status == "active"
+
+
+@dataclass
+class Claimed:
+    """A notification claimed for one attempt, with everything that attempt needs (see notification_claim)."""
+
+    pk: int
+    lock_token: uuid.UUID
+    payload: str
+    content_type: str
+    status: str
+    is_test: bool
+    attempt_count: int
+    automatic_attempt_count: int
+    resend_requested_at: datetime | None
+    created_at: datetime
+    owner_id: int
+    configuration_id: int | None
+    event_uuid: uuid.UUID
+    hottok: str
+    configuration: ClaimedConfiguration | None
+
+
+def notification_claim(*, notification_id: int, now: datetime, lease_seconds: float) -> Claimed | None:
     """Take the right to send the notification's next attempt, or None.
 
     There is one to send when it is open and due (an automatic attempt) or when its owner asked for a resend
     (a manual one). None when there is none, or when another worker holds a claim whose lease has not run
     out. The claim is one conditional UPDATE, so two workers holding the same message can never both win it.
+
+    This is the delivery's hot path, so it is written in SQL (the ORM's query building cost more CPU than
+    the POST itself): the UPDATE, then one SELECT of the notification, its event's id, its configuration and
+    the recipient's hottok.
     """
     token = uuid.uuid4()
-    has_work = Q(status__in=OPEN_STATUSES, next_attempt_at__lte=now) | Q(resend_requested_at__isnull=False)
-    won = (
-        Notification.objects.filter(has_work, pk=notification_id)
-        .filter(Q(locked_until__isnull=True) | Q(locked_until__lt=now))
-        .update(locked_until=now + timedelta(seconds=lease_seconds), lock_token=token)
-    )
-    if not won:
+    claim_params = [
+        _dt_param(now + timedelta(seconds=lease_seconds)),
+        _uuid_param(token),
+        notification_id,
+        *OPEN_STATUSES,
+        _dt_param(now),
+        _dt_param(now),
+    ]
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # One round trip: the UPDATE's returned row joined in the same statement.
+            cursor.execute(_CLAIM_AND_LOAD_SQL, claim_params)
+        else:
+            cursor.execute(_CLAIM_SQL, claim_params)
+            if cursor.rowcount != 1:
+                return None
+            cursor.execute(
+                _LOAD_SQL.format(source=_T["n"]) + " WHERE n.id = %s AND n.lock_token = %s",
+                [
+                    notification_id,
+                    _uuid_param(token),
+                ],
+            )
+        row = cursor.fetchone()
+    if row is None:
         return None
-    # One query for everything the attempt needs: the configuration, the event's id and the recipient's
-    # hottok (its account); the event's facts are not needed to send the frozen payload.
-    return (
-        Notification.objects.select_related("configuration", "event", "owner__webhook_account")
-        .defer("event__facts")
-        .filter(pk=notification_id, lock_token=token)
-        .first()
+    (pk, payload, content_type, status, is_test, attempts, automatic, resend_at, created_at, owner_id,
+     configuration_id, event_uuid, url, c_status, failing_since, signing, c_owner, hottok) = row  # fmt: skip
+    configuration = None
+    if configuration_id is not None:
+        configuration = ClaimedConfiguration(
+            configuration_id, url, c_status, _dt_value(failing_since), bool(signing), c_owner
+        )
+    return Claimed(
+        pk=pk,
+        lock_token=token,
+        payload=payload,
+        content_type=content_type,
+        status=status,
+        is_test=bool(is_test),
+        attempt_count=attempts,
+        automatic_attempt_count=automatic,
+        resend_requested_at=_dt_value(resend_at),
+        created_at=_dt_value(created_at),
+        owner_id=owner_id,
+        configuration_id=configuration_id,
+        event_uuid=event_uuid if isinstance(event_uuid, uuid.UUID) else uuid.UUID(event_uuid),
+        hottok=hottok or "",
+        configuration=configuration,
     )
+
+
+def _tables() -> dict[str, str]:
+    from configurations.models import Account, Configuration
+
+    return {
+        "n": Notification._meta.db_table,
+        "e": Event._meta.db_table,
+        "c": Configuration._meta.db_table,
+        "a": Account._meta.db_table,
+        "t": Attempt._meta.db_table,
+    }
+
+
+_T = _tables()
+_CLAIM_SQL = (
+    f"UPDATE {_T['n']} SET locked_until = %s, lock_token = %s WHERE id = %s"
+    " AND ((status IN (%s, %s) AND next_attempt_at <= %s) OR resend_requested_at IS NOT NULL)"
+    " AND (locked_until IS NULL OR locked_until < %s)"
+)
+_LOAD_SQL = (
+    "SELECT n.id, n.payload, n.content_type, n.status, n.is_test, n.attempt_count, n.automatic_attempt_count,"
+    " n.resend_requested_at, n.created_at, n.owner_id, n.configuration_id, e.uuid,"
+    " c.url, c.status, c.failing_since, c.signing_enabled, c.owner_id, a.hottok"
+    " FROM {source} n JOIN " + _T["e"] + " e ON e.id = n.event_id"
+    " LEFT JOIN " + _T["c"] + " c ON c.id = n.configuration_id"
+    " LEFT JOIN " + _T["a"] + " a ON a.user_id = n.owner_id"
+)
+_CLAIM_AND_LOAD_SQL = f"WITH claimed AS ({_CLAIM_SQL} RETURNING *) " + _LOAD_SQL.format(source="claimed")
+
+
+def _dt_param(value: datetime | None):
+    return connection.ops.adapt_datetimefield_value(value)
+
+
+def _uuid_param(value: uuid.UUID | None):
+    return Notification._meta.get_field("lock_token").get_db_prep_value(value, connection)
+
+
+def _dt_value(value) -> datetime | None:
+    """A datetime column read by hand: PostgreSQL gives it aware, SQLite naive (in UTC) or as text."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = parse_datetime(value)
+    return value if timezone.is_aware(value) else timezone.make_aware(value, UTC)
 
 
 @dataclass(frozen=True)
@@ -130,39 +252,68 @@ class Transition:
 
 def attempt_record(
     *,
-    notification: Notification,
+    notification: Claimed,
     lock_token: uuid.UUID,
     attempt: AttemptData,
     transition: Transition | None,
     now: datetime,
-) -> Attempt | None:
-    """Save an attempt and the transition it leads to (None: the status stays), releasing the claim.
+) -> int | None:
+    """Save an attempt and the transition it leads to (None: the status stays), releasing the claim; answers
+    the attempt's id.
 
-    Call inside a transaction. Answers None, saving nothing, when the claim was lost: the lease ran out during
-    the POST and another worker took over the same attempt number, so that worker's record stands.
+    Atomic on its own (one statement on PostgreSQL). Answers None, saving nothing, when the claim was lost:
+    the lease ran out during the POST and another worker took over the same attempt number, so that worker's
+    record stands. In SQL, like the claim: this runs once per attempt.
     """
-    fields = {
-        "attempt_count": F("attempt_count") + 1,
-        "last_status_code": attempt.response_status,
-        "last_attempt_at": attempt.started_at,
-        "locked_until": None,
-        "lock_token": None,
-        "updated_at": now,
-    }
+    sets = [
+        "attempt_count = attempt_count + 1",
+        "last_status_code = %s",
+        "last_attempt_at = %s",
+        "locked_until = NULL",
+        "lock_token = NULL",
+        "updated_at = %s",
+    ]
+    params: list = [attempt.response_status, _dt_param(attempt.started_at), _dt_param(now)]
     if attempt.trigger == AttemptTrigger.AUTOMATIC:
-        fields["automatic_attempt_count"] = F("automatic_attempt_count") + 1
+        sets.append("automatic_attempt_count = automatic_attempt_count + 1")
     else:
-        fields["resend_requested_at"] = None
+        sets.append("resend_requested_at = NULL")
     if transition is not None:
-        fields.update(
-            status=transition.status, next_attempt_at=transition.next_attempt_at, status_reason=transition.reason
-        )
+        sets += ["status = %s", "next_attempt_at = %s", "status_reason = %s"]
+        params += [transition.status, _dt_param(transition.next_attempt_at), transition.reason]
         if transition.status == NotificationStatus.DELIVERED:
-            fields["delivered_at"] = now
+            sets.append("delivered_at = %s")
+            params.append(_dt_param(now))
+    fields = asdict(attempt)
+    columns = ", ".join(["notification_id", *fields])
+    values = [_prep(Attempt, name, value) for name, value in fields.items()]
+    placeholders = ", ".join(["%s"] * len(values))
     # The claim is checked by the UPDATE itself: it changes nothing unless this worker still holds it.
-    if not Notification.objects.filter(pk=notification.pk, lock_token=lock_token).update(**fields):
-        return None
-    return Attempt.objects.create(notification_id=notification.pk, **asdict(attempt))
+    update = f"UPDATE {_T['n']} SET {', '.join(sets)} WHERE id = %s AND lock_token = %s"
+    update_params = [*params, notification.pk, _uuid_param(lock_token)]
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # One statement, atomic on its own: the attempt is inserted only if the UPDATE found the claim.
+            cursor.execute(
+                f"WITH updated AS ({update} RETURNING id) "
+                f"INSERT INTO {_T['t']} ({columns}) SELECT updated.id, {placeholders} FROM updated RETURNING id",
+                [*update_params, *values],
+            )
+            row = cursor.fetchone()
+            return row[0] if row else None
+        with transaction.atomic():
+            cursor.execute(update, update_params)
+            if cursor.rowcount != 1:
+                return None
+            cursor.execute(
+                f"INSERT INTO {_T['t']} ({columns}) VALUES (%s, {placeholders}) RETURNING id",
+                [notification.pk, *values],
+            )
+            return cursor.fetchone()[0]
+
+
+def _prep(model, name: str, value):
+    return model._meta.get_field(name).get_db_prep_save(value, connection)
 
 
 def notification_release(*, notification_id: int, lock_token: uuid.UUID) -> None:

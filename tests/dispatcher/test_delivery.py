@@ -251,3 +251,32 @@ def test_retry_after_on_503_lengthens_the_delay_within_its_bound(stack, httpserv
     # the second asked for a day: it gets the sandbox's cap of 60 s, not more
     wait_ahead = (retrying.next_attempt_at - second.started_at).total_seconds()
     assert 30 < wait_ahead <= 61
+
+
+def test_a_fan_out_travels_in_one_message_and_is_delivered_side_by_side(stack, httpserver, producer, product):
+    """Ten configurations, one event: one message of ten ids; receivers that take 0.5 s each do not make the
+    last one wait for the nine before it."""
+    import redis as redis_client
+
+    def slow(_request):
+        time.sleep(0.5)  # every receiver is slow on purpose (under the 1 s read timeout)
+        return Response("ok", status=200)
+
+    for n in range(10):
+        httpserver.expect_request(f"/hook/{n}").respond_with_handler(slow)
+        add_configuration(producer, httpserver.url_for(f"/hook/{n}"), name=f"receiver {n}")
+    broker = redis_client.Redis.from_url(settings.REDIS_URL)
+
+    stack.worker.stop()
+    try:
+        notifications = event_record(owner=producer, event_type="PURCHASE_APPROVED", product=product).notifications
+        assert broker.llen("deliveries") == 1, "one message for the whole fan-out"
+    finally:
+        stack.start_worker()
+    done = [final(n) for n in notifications]
+
+    assert {n.status for n in done} == {NotificationStatus.DELIVERED}
+    starts = sorted(n.attempts.get().started_at for n in done)
+    # eight threads side by side (DISPATCHER_BATCH_CONCURRENCY): the last starts after one slow answer (0.5 s),
+    # where one after the other it would start after nine (4.5 s)
+    assert (starts[-1] - starts[0]).total_seconds() < 2

@@ -74,11 +74,16 @@ def test_metrics_count_attempts_latency_and_backlog(stack, client, httpserver, p
         delivered_before = 0
 
     final(simulate(producer, product))
-    text = client.get("/metrics").content.decode()
 
-    assert (
-        sample(text, "hotmart_dispatcher_attempts_total", outcome="delivered", http_class="2xx") == delivered_before + 1
-    )
+    def counted() -> str | None:  # workers write their counts once a second
+        text = client.get("/metrics").content.decode()
+        try:
+            attempts = sample(text, "hotmart_dispatcher_attempts_total", outcome="delivered", http_class="2xx")
+        except AssertionError:
+            return None
+        return text if attempts == delivered_before + 1 else None
+
+    text = wait_until(counted, message="the worker's counts to reach /metrics")
     assert sample(text, "hotmart_dispatcher_delivery_latency_seconds_count") >= 1
     assert sample(text, "hotmart_dispatcher_attempt_duration_seconds_count") >= 1
     assert sample(text, "hotmart_dispatcher_queue_length", queue="deliveries") >= 0
