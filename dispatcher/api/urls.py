@@ -1,7 +1,8 @@
 """/api/: the v1 resources, the OpenAPI schema and its browsable docs; any other path is a JSON 404."""
 
+from csp.decorators import csp_update
 from django.urls import include, path, re_path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import SimpleRouter
 
 from configurations.api import (
@@ -35,6 +36,12 @@ urlpatterns = [
     path("v1/account/regenerate-hottok", HottokRegenerateView.as_view(), name="account-regenerate-hottok"),
     path("v1/", include(router.urls)),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    # The split view serves Swagger UI's setup as a script file (the Content Security Policy allows no inline
+    # script); Swagger UI adds style elements of its own, allowed on this page only.
+    path(
+        "docs/",
+        csp_update({"style-src": ["'unsafe-inline'"]})(SpectacularSwaggerSplitView.as_view(url_name="api-schema")),
+        name="api-docs",
+    ),
     re_path(r"", api_not_found),
 ]

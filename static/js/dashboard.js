@@ -24,6 +24,26 @@
   }
   window.dashboardAnnounce = announce;
 
+  /* Live parts poll only while the page is seen (no trigger filter: the Content Security Policy forbids the
+     eval it needs); a hidden tab asks nothing, and catches up with its next poll once seen again. */
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var trigger = event.detail.elt && event.detail.elt.getAttribute("hx-trigger");
+    if (document.visibilityState !== "visible" && trigger && trigger.indexOf("every") === 0) event.preventDefault();
+  });
+
+  /* A form with data-confirm asks before it is sent (the credentials' revoke button). */
+  document.addEventListener("submit", function (event) {
+    var form = event.target.closest("form[data-confirm]");
+    if (form && !window.confirm(form.getAttribute("data-confirm"))) event.preventDefault();
+  });
+
+  /* A form with data-navigate goes to its chosen option's data-href (the documentation's event picker). */
+  document.addEventListener("change", function (event) {
+    var form = event.target.closest("form[data-navigate]");
+    var option = form && form.querySelector("option:checked");
+    if (option && option.dataset.href) window.location = option.dataset.href;
+  });
+
   document.addEventListener("click", function (event) {
     /* A link that has a <dialog> on this page opens it instead of the confirmation page. */
     var opener = event.target.closest("[data-dialog]");
