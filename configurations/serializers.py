@@ -47,7 +47,7 @@ class ProductCreateSerializer(serializers.Serializer):
     is_subscription = serializers.BooleanField(required=False, default=False)
     is_physical = serializers.BooleanField(required=False, default=False)
     warranty_days = serializers.IntegerField(min_value=0, max_value=365, required=False, default=7)
-    support_email = serializers.EmailField(required=False, default="", allow_blank=True)
+    support_email = serializers.EmailField(required=False, default="", allow_blank=True, max_length=254)
 
 
 # --- Configurations ---------------------------------------------------------------------------------------

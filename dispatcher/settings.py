@@ -70,6 +70,9 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# The largest request body accepted, dashboard and API alike (Django's default, said aloud): larger gets a 400
+# page or a JSON 413, and nothing is saved. Inbox captures have their own cap (INBOX_MAX_BODY_BYTES).
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 # Content Security Policy (django-csp): scripts only from our own static files (no inline script, no eval);
 # inline style attributes allowed, style sheets only ours; nothing may frame the pages.
 CONTENT_SECURITY_POLICY = {

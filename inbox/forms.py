@@ -6,6 +6,7 @@ from __future__ import annotations
 from django import forms
 
 from inbox.models import DEFAULT_BODY, Inbox
+from inbox.services import MAX_RESPONSE_BODY
 
 # The form's fields are the service's arguments, by the same names.
 ANSWER_FIELDS = ("status_code", "response_body", "response_content_type", "delay_ms", "fail_first", "fail_status")
@@ -55,6 +56,8 @@ class InboxForm(forms.Form):
     response_body = forms.CharField(
         label="Body it answers",
         required=False,
+        max_length=MAX_RESPONSE_BODY,
+        error_messages={"max_length": f"At most {MAX_RESPONSE_BODY // 1024} KiB."},
         initial=DEFAULT_BODY,
         widget=forms.Textarea(attrs={"rows": 3, "spellcheck": "false", "class": "mono"}),
     )

@@ -13,6 +13,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import structlog
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import JsonResponse
 from django.views.decorators.csrf import csrf_exempt
@@ -42,6 +44,15 @@ class Conflict(exceptions.APIException):
     status_code = status.HTTP_409_CONFLICT
     default_detail = "The request conflicts with the current state of the resource."
     default_code = "conflict"
+
+
+class RequestTooLarge(exceptions.APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_code = "request_too_large"
+
+    def __init__(self):
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE // 1024
+        super().__init__(f"The request body is larger than {limit} KiB; send less.")
 
 
 def error_body(items: list[dict]) -> dict:
@@ -96,6 +107,8 @@ def api_exception_handler(exc, context):
     """DRF's handler, then every answer reshaped into the one error format; unexpected errors become a JSON 500."""
     if isinstance(exc, DjangoValidationError):
         exc = validation_error(exc)
+    elif isinstance(exc, RequestDataTooBig):
+        exc = RequestTooLarge()
     response = exception_handler(exc, context)
     if response is None:
         request = context.get("request")

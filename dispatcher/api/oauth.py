@@ -47,6 +47,10 @@ class QueryStringOAuthLibCore(OAuthLibCore):
         return uri, http_method, body, headers
 
 
+# client_id and client_secret are at most 255 characters where they are kept; longer is never right.
+TOKEN_PARAMETER_MAX_LENGTH = 255
+
+
 @method_decorator(csrf_exempt, name="dispatch")
 class HotmartTokenView(TokenView):
     """Issue an access token for an API credential (OAuth2 client credentials grant)."""
@@ -61,6 +65,12 @@ class HotmartTokenView(TokenView):
             return oauth_error(400, "invalid_request", "Missing grant_type=client_credentials.")
         if grant_type != "client_credentials":
             return oauth_error(400, "unsupported_grant_type", ERROR_DESCRIPTIONS["unsupported_grant_type"])
+        for name in ("client_id", "client_secret", "scope"):
+            value = request.POST.get(name) or request.GET.get(name) or ""
+            if len(value) > TOKEN_PARAMETER_MAX_LENGTH:
+                return oauth_error(
+                    400, "invalid_request", f"{name} is longer than {TOKEN_PARAMETER_MAX_LENGTH} characters."
+                )
         throttle = _FailureThrottle(request)
         if throttle.locked():
             response = oauth_error(

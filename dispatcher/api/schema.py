@@ -13,6 +13,7 @@ from oauth2_provider.settings import oauth2_settings
 from rest_framework.permissions import SAFE_METHODS
 
 from dispatcher.api.errors import ErrorSerializer
+from dispatcher.api.oauth import TOKEN_PARAMETER_MAX_LENGTH
 
 TOKEN_URL = "/security/oauth/token"
 
@@ -116,14 +117,19 @@ def document_token_endpoint(result, generator, request, public):
         {
             "name": "client_id",
             "in": "query",
-            "schema": {"type": "string"},
+            "schema": {"type": "string", "maxLength": TOKEN_PARAMETER_MAX_LENGTH},
             "description": "The credential's Client ID.",
         },
-        {"name": "client_secret", "in": "query", "schema": {"type": "string"}, "description": "Its Client Secret."},
+        {
+            "name": "client_secret",
+            "in": "query",
+            "schema": {"type": "string", "maxLength": TOKEN_PARAMETER_MAX_LENGTH},
+            "description": "Its Client Secret.",
+        },
         {
             "name": "scope",
             "in": "query",
-            "schema": {"type": "string", "default": "read write"},
+            "schema": {"type": "string", "default": "read write", "maxLength": TOKEN_PARAMETER_MAX_LENGTH},
             "description": "Space-separated; ask for `read` alone for a token that cannot change anything.",
         },
     ]

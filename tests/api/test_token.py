@@ -121,6 +121,18 @@ def test_another_grant_type_is_refused(new_credential):
     }
 
 
+@pytest.mark.parametrize("field", ["client_id", "client_secret", "scope"])
+def test_an_oversized_parameter_is_refused_naming_it(new_credential, field):
+    values = {"client_id": new_credential.credential.client_id, "client_secret": new_credential.client_secret}
+    response = hotmart_token_request(**values, extra={field: "x" * 256}, basic=new_credential.basic)
+    assert response.status_code == 400
+    assert response.json() == {
+        "error": "invalid_request",
+        "error_description": f"{field} is longer than 255 characters.",
+    }
+    assert not AccessToken.objects.exists()
+
+
 def test_get_on_the_token_endpoint_is_a_json_405():
     response = Client().get(TOKEN_URL)
     assert response.status_code == 405

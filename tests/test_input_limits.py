@@ -1,0 +1,121 @@
+"""Every input has a size limit: each API request field (walked from the OpenAPI schema), each dashboard form
+field, and the request body as a whole; an oversized request gets a clear error and changes nothing."""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import json
+
+import pytest
+from django import forms
+from django.conf import settings
+from django.test import Client
+
+from configurations.models import Configuration
+from tests.api.conftest import Api, bearer_token
+from tests.factories import UserFactory
+
+# Strings whose format bounds them already (a date parser refuses a megabyte).
+BOUNDED_FORMATS = {"date-time", "date", "uuid", "decimal", "uri"}
+FORM_MODULES = [
+    "configurations.forms",
+    "configurations.credentials_views",
+    "sales.forms",
+    "inbox.forms",
+    "history.forms",
+]
+
+
+def _unbounded(schema: dict, components: dict, where: str) -> list[str]:
+    """The places in ``schema`` where a client could send unbounded text or an unbounded list."""
+    if "$ref" in schema:
+        schema = components[schema["$ref"].rsplit("/", 1)[-1]]
+    found = []
+    for key in ("allOf", "oneOf", "anyOf"):
+        for sub in schema.get(key, []):
+            found += _unbounded(sub, components, where)
+    kind = schema.get("type")
+    if kind == "string" and not ({"maxLength", "enum"} & set(schema) or schema.get("format") in BOUNDED_FORMATS):
+        found.append(where)
+    if kind == "array":
+        if "maxItems" not in schema:
+            found.append(f"{where} (number of items)")
+        found += _unbounded(schema.get("items", {}), components, f"{where}[]")
+    for name, field in schema.get("properties", {}).items():
+        if not field.get("readOnly"):
+            found += _unbounded(field, components, f"{where}.{name}")
+    if isinstance(schema.get("additionalProperties"), dict):
+        found.append(f"{where} (free-form keys)")
+    return found
+
+
+@pytest.mark.django_db
+def test_every_api_input_has_a_size_limit():
+    document = Client().get("/api/schema/", HTTP_ACCEPT="application/json").json()
+    components = document["components"]["schemas"]
+    unbounded = []
+    for path, operations in document["paths"].items():
+        for method, operation in operations.items():
+            where = f"{method.upper()} {path}"
+            for parameter in operation.get("parameters", []):
+                if parameter["in"] == "path":  # bounded by the request line; an unknown one answers 404
+                    continue
+                unbounded += _unbounded(parameter.get("schema", {}), components, f"{where} ?{parameter['name']}")
+            for media in operation.get("requestBody", {}).get("content", {}).values():
+                unbounded += _unbounded(media["schema"], components, f"{where} body")
+    assert sorted(set(unbounded)) == []
+
+
+def test_every_dashboard_text_field_has_a_size_limit():
+    unbounded = []
+    for module_name in FORM_MODULES:
+        module = importlib.import_module(module_name)
+        for name, form in inspect.getmembers(module, inspect.isclass):
+            if not (issubclass(form, forms.BaseForm) and form.__module__ == module_name):
+                continue
+            for field_name, field in form.base_fields.items():
+                if isinstance(field, forms.CharField) and not field.max_length:
+                    unbounded.append(f"{name}.{field_name}")
+    assert unbounded == []
+
+
+@pytest.mark.django_db
+def test_an_oversized_api_body_is_refused_with_a_json_error_and_saves_nothing(producer):
+    api = Api(producer, bearer_token(producer))
+    body = {"name": "big", "events": ["PURCHASE_APPROVED"], "url": "https://example.com/hook"}
+    body["padding"] = "x" * (settings.DATA_UPLOAD_MAX_MEMORY_SIZE + 1)
+    response = api.client.post("/api/v1/configurations", json.dumps(body), content_type="application/json")
+    assert response.status_code == 413
+    error = response.json()
+    assert error["code"] == "request_too_large" and error["field"] is None
+    assert f"{settings.DATA_UPLOAD_MAX_MEMORY_SIZE // 1024} KiB" in error["message"]
+    assert not Configuration.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_body_within_the_limit_is_still_accepted(producer):
+    api = Api(producer, bearer_token(producer))
+    body = {"name": "fits", "events": ["PURCHASE_APPROVED"], "url": "https://example.com/hook"}
+    body["padding"] = "x" * (settings.DATA_UPLOAD_MAX_MEMORY_SIZE // 2)  # unknown keys are ignored
+    response = api.client.post("/api/v1/configurations", json.dumps(body), content_type="application/json")
+    assert response.status_code == 201, response.content
+    assert Configuration.objects.get().name == "fits"
+
+
+@pytest.mark.django_db
+def test_an_oversized_dashboard_form_is_refused_and_saves_nothing():
+    user = UserFactory()
+    client = Client()
+    client.force_login(user)
+    data = {
+        "name": "big",
+        "events": ["PURCHASE_APPROVED"],
+        "scope": "all",
+        "url": "https://example.com/hook",
+        "padding": "x" * (settings.DATA_UPLOAD_MAX_MEMORY_SIZE + 1),
+    }
+    response = client.post("/configurations/new/", data)
+    assert response.status_code == 400
+    assert "Nothing was saved" in response.content.decode()
+    assert not Configuration.objects.exists()
