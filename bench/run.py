@@ -116,38 +116,21 @@ class Receiver:
 
 
 class Workers:
-    """N Celery worker processes, as `make run` starts them: threads pool, both lanes."""
+    """Worker processes as docker-compose and `make run` start them: ``count`` on the deliveries lane (threads
+    pool) and one on the retries lane, where failing and slow receivers' notifications go."""
 
     def __init__(self, count: int, concurrency: int, env: dict[str, str], log_dir: Path):
-        self.processes = []
-        for index in range(count):
-            log = open(log_dir / f"worker-{index}.log", "ab")  # noqa: SIM115
-            self.processes.append(
-                subprocess.Popen(
-                    [
-                        sys.executable,
-                        "-m",
-                        "celery",
-                        "-A",
-                        "dispatcher",
-                        "worker",
-                        "--pool",
-                        "threads",
-                        "--concurrency",
-                        str(concurrency),
-                        "-n",
-                        f"bench{index}@%h",
-                        "--without-gossip",
-                        "--without-mingle",
-                        "-l",
-                        "WARNING",
-                    ],
-                    cwd=ROOT,
-                    env=env,
-                    stdout=log,
-                    stderr=subprocess.STDOUT,
-                )
-            )
+        lanes = [(f"bench{index}", "deliveries,maintenance", concurrency) for index in range(count)]
+        self.processes = [self._start(name, queues, threads, env, log_dir) for name, queues, threads in lanes]
+        self.retries = self._start("retries", "retries", max(2, concurrency // 2), env, log_dir)
+
+    @staticmethod
+    def _start(name: str, queues: str, concurrency: int, env: dict[str, str], log_dir: Path) -> subprocess.Popen:
+        log = open(log_dir / f"worker-{name}.log", "ab")  # noqa: SIM115
+        command = [sys.executable, "-m", "celery", "-A", "dispatcher", "worker", "--pool", "threads"]
+        command += ["--concurrency", str(concurrency), "-n", f"{name}@%h", "-Q", queues]
+        command += ["--without-gossip", "--without-mingle", "-l", "WARNING"]
+        return subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
 
     def rss_kib(self) -> list[int]:
         import psutil
@@ -155,9 +138,10 @@ class Workers:
         return [psutil.Process(p.pid).memory_info().rss // 1024 for p in self.processes]
 
     def stop(self) -> None:
-        for process in self.processes:
+        everyone = [*self.processes, self.retries]
+        for process in everyone:
             process.terminate()
-        for process in self.processes:
+        for process in everyone:
             try:
                 process.wait(timeout=30)
             except subprocess.TimeoutExpired:

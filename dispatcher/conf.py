@@ -32,6 +32,7 @@ class DispatcherSettings:
     failing_disable_after: float  # seconds of continuous failure before a configuration is disabled
     batch_size: int  # notifications per message (a fan-out, a sweep)
     batch_concurrency: int  # threads of a worker process that deliver a message's notifications side by side
+    slow_after: float  # seconds an attempt may run before its configuration counts as slow (dispatcher.gate)
 
     @property
     def sandbox(self) -> bool:
@@ -66,4 +67,5 @@ def dispatcher_settings() -> DispatcherSettings:
         failing_disable_after=float(raw["FAILING_DISABLE_AFTER"]),
         batch_size=int(raw["BATCH_SIZE"]),
         batch_concurrency=int(raw["BATCH_CONCURRENCY"]),
+        slow_after=float(raw["SLOW_AFTER"]),
     )

@@ -26,6 +26,7 @@ from configurations import selectors as configuration_selectors
 from configurations import services as configuration_services
 from dispatcher import metrics, retry, transport
 from dispatcher.conf import DispatcherSettings, dispatcher_settings
+from dispatcher.gate import Gate
 from dispatcher.queue import DELIVERIES, bulk_resends_enqueue, deliveries_enqueue, lane_for
 from dispatcher.services import configuration_gone, configuration_stop
 from history import selectors as history_selectors
@@ -164,16 +165,46 @@ def notifications_deliver(*, notification_ids: list[int], task_id: str = "", lan
     """Deliver a message's notifications side by side, each exactly as ``notification_deliver`` does.
 
     Side by side, so that one slow receiver in the batch holds up none of the others; one message for many
-    notifications, so that the broker and Celery cost is paid once. Answers how many ended each way.
+    notifications, so that the broker and Celery cost is paid once. In the deliveries lane each configuration
+    gets a fair share of the threads (``dispatcher.gate``): a slow one's next notifications go to the retries
+    lane instead of taking them all. Answers how many ended each way.
     """
     conf = dispatcher_settings()
     if len(notification_ids) == 1:
         return notification_deliver(notification_id=notification_ids[0], task_id=task_id, lane=lane)
-    futures = [
-        _batch_executor(conf).submit(notification_deliver, notification_id=notification_id, task_id=task_id, lane=lane)
-        for notification_id in notification_ids
-    ]
+    executor = _batch_executor(conf)
     outcomes: dict[str, int] = {}
+    futures = []
+    recipients: dict[int, tuple[int | None, int]] = {}
+    if lane == DELIVERIES:
+        recipients = _db_retrying(lambda: history_selectors.notifications_recipients(notification_ids=notification_ids))
+    gate = _batch_gate(conf)
+    waiting: list[int] = []
+    for notification_id in notification_ids:  # first whatever can go at once, so nothing waits behind a wait
+        configuration_id = recipients.get(notification_id, (None, None))[0]
+        if configuration_id is None:  # another lane, or nothing to share out
+            futures.append(
+                executor.submit(notification_deliver, notification_id=notification_id, task_id=task_id, lane=lane)
+            )
+        elif gate.admit(configuration_id):
+            futures.append(executor.submit(_gated_deliver, gate, configuration_id, notification_id, task_id, lane))
+        else:
+            waiting.append(notification_id)
+    slow: list[int] = []
+    for notification_id in waiting:
+        configuration_id = recipients[notification_id][0]
+        if gate.admit(configuration_id, give_up_after=conf.connect_timeout + conf.total_timeout):
+            futures.append(executor.submit(_gated_deliver, gate, configuration_id, notification_id, task_id, lane))
+        else:
+            slow.append(notification_id)
+    if slow:
+        # Not claimed, not attempted: the retries lane (or the owner's own queue) takes them as they are.
+        history_services.notifications_mark_enqueued(notification_ids=slow, at=timezone.now())
+        for notification_id in slow:
+            target = lane_for(failing=True, owner_id=recipients[notification_id][1])
+            deliveries_enqueue([notification_id], lane=target)
+        outcomes["rerouted"] = len(slow)
+        log.info("rerouted_slow", notifications=slow)
     for future in futures:
         try:
             outcome = future.result()
@@ -182,6 +213,27 @@ def notifications_deliver(*, notification_ids: list[int], task_id: str = "", lan
             outcome = "error"
         outcomes[outcome] = outcomes.get(outcome, 0) + 1
     return ", ".join(f"{count} {outcome}" for outcome, count in sorted(outcomes.items()))
+
+
+_gate: Gate | None = None
+
+
+def _batch_gate(conf: DispatcherSettings) -> Gate:
+    """The worker process's fair shares of its delivery threads: half of them at most per configuration."""
+    global _gate
+    with _executor_lock:
+        if _gate is None:
+            _gate = Gate(cap=conf.batch_concurrency // 2, slow_after=conf.slow_after)
+        return _gate
+
+
+def _gated_deliver(gate: Gate, configuration_id: int, notification_id: int, task_id: str, lane: str | None) -> str:
+    token = object()
+    gate.start(configuration_id, token)
+    try:
+        return notification_deliver(notification_id=notification_id, task_id=task_id, lane=lane)
+    finally:
+        gate.finish(configuration_id, token)
 
 
 def _decide(

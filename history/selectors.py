@@ -69,6 +69,12 @@ def notifications_due(*, now: datetime, grace_seconds: float, limit: int) -> lis
     ]
 
 
+def notifications_recipients(*, notification_ids: Sequence[int]) -> dict[int, tuple[int | None, int]]:
+    """Each notification's (configuration id, owner id): what a worker needs to share its threads fairly."""
+    rows = Notification.objects.filter(pk__in=notification_ids).values_list("pk", "configuration_id", "owner_id")
+    return {pk: (configuration_id, owner_id) for pk, configuration_id, owner_id in rows}
+
+
 def bulk_resends_stalled(*, now: datetime, grace_seconds: float) -> list[int]:
     """Bulk resend jobs not finished whose worker has not reported for a while: to be enqueued again."""
     stale = now - timedelta(seconds=grace_seconds)

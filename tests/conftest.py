@@ -209,12 +209,16 @@ class Stack:
         self.beat = CeleryProcess("beat", ["-l", "INFO", "-s", str(tmp / "beat-schedule")], self.env, tmp / "beat.log")
 
     def new_worker(
-        self, name: str, queues: str = "deliveries,retries,maintenance", concurrency: int = 8
+        self,
+        name: str,
+        queues: str = "deliveries,retries,maintenance",
+        concurrency: int = 8,
+        env: dict[str, str] | None = None,
     ) -> CeleryProcess:
         node = f"{name}-{os.getpid()}"
         args = ["--pool", "threads", "--concurrency", str(concurrency), "-Q", queues, "-n", f"{node}@%h"]
         args += ["--without-gossip", "--without-mingle", "-l", "INFO"]
-        worker = CeleryProcess("worker", args, self.env, self.tmp / f"{name}.log")
+        worker = CeleryProcess("worker", args, {**self.env, **(env or {})}, self.tmp / f"{name}.log")
         worker.node = node
         return worker
 

@@ -12,7 +12,7 @@ from configurations.models import Configuration
 from configurations.services import configuration_create
 from dispatcher.services import event_record
 from history.choices import NotificationStatus
-from history.models import Notification
+from history.models import Attempt, Notification
 from tests import hostile
 from tests.conftest import wait_until
 from tests.dispatcher.test_delivery import final, simulate
@@ -119,6 +119,64 @@ def test_a_hanging_receiver_does_not_hold_up_the_healthy_ones(stack, httpserver,
     assert hanging_attempts_started < events / 2, "the hanging receiver took the healthy lane's workers"
     assert rerouted > 0, "queued hanging notifications moved to the retries lane without an attempt"
     assert Configuration.objects.get(pk=stuck.pk).failing_since is not None
+
+
+def test_a_hanging_receiver_takes_only_its_share_of_a_workers_delivery_threads(stack, httpserver, producer, product):
+    """The cold start: a receiver that hangs, not yet known to fail, in the same messages as 10 healthy ones.
+
+    One deliveries-lane worker whose message threads share 4 delivery threads, and no retries worker. Each
+    hanging attempt would last 30 s. Without the fair share, the hanging receiver's first notifications take
+    all 4 threads (one per message) and the healthy ones wait those 30 s; with it, the hanging receiver holds
+    2, its next notifications move to the retries lane, and every healthy one is delivered before any hanging
+    attempt has ended.
+    """
+    hanging = hostile.HostileServer(hostile.hang)
+    healthy = []
+    for n in range(10):
+        httpserver.expect_request(f"/healthy/{n}").respond_with_data("ok", status=200)
+        url = httpserver.url_for(f"/healthy/{n}")
+        healthy.append(configuration_create(owner=producer, name=f"healthy {n}", events=["PURCHASE_APPROVED"], url=url))
+    stuck = configuration_create(owner=producer, name="hanging", events=["PURCHASE_APPROVED"], url=hanging.url())
+
+    stack.worker.stop()
+    lane = stack.new_worker(
+        "one-lane",
+        queues="deliveries,maintenance",
+        concurrency=8,
+        env={
+            "DISPATCHER_BATCH_CONCURRENCY": "4",
+            "DISPATCHER_SLOW_AFTER": "0.5",
+            "DISPATCHER_READ_TIMEOUT": "30",
+            "DISPATCHER_TOTAL_TIMEOUT": "30",
+        },
+    )
+    events = 30
+    try:
+        for _ in range(events):
+            event_record(owner=producer, event_type="PURCHASE_APPROVED", product=product)
+        stack.start_worker(lane)
+        healthy_ids = [c.pk for c in healthy]
+        wait_until(
+            lambda: (
+                Notification.objects.filter(
+                    configuration_id__in=healthy_ids, status=NotificationStatus.DELIVERED
+                ).count()
+                == events * len(healthy)
+            ),
+            timeout=25,  # less than one hanging attempt lasts
+            message="every healthy notification to be delivered while the hanging attempts still hang",
+        )
+        hanging_attempts_started = len(hanging.requests)
+        hanging_attempts_ended = Attempt.objects.filter(notification__configuration=stuck).count()
+        untouched = Notification.objects.filter(configuration=stuck, attempt_count=0, locked_until=None).count()
+    finally:
+        hanging.stop()
+        lane.stop()
+        stack.start_worker()
+
+    assert hanging_attempts_ended == 0, "a healthy notification waited for a hanging attempt to end"
+    assert hanging_attempts_started <= 2, "the hanging receiver took more than half of the delivery threads"
+    assert untouched >= events - 2, "the hanging receiver's other notifications were left to the retries lane"
 
 
 def test_a_tenant_with_its_own_queue_gets_everything_there(stack, httpserver, producer, product):
