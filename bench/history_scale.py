@@ -146,12 +146,35 @@ def history_at_scale(user, notifications: int) -> dict:
     seeded = seed(user, notifications)
     middle = Notification.objects.get(pk=seeded["middle_notification"])
     deep = encode_cursor(middle)
-    client = Client()
+    client = Client(HTTP_HOST="127.0.0.1")  # a host the sandbox allows, as a browser on this machine sends
     client.force_login(user)
     timings = {}
     for name, url in history_urls(deep, middle).items():
-        timings[name] = time_requests(client, url)
+        timings[name] = time_requests(client, url) | plans(client, url)
     return {"seed": seeded, "timings": timings}
+
+
+HISTORY_TABLES = ("history_event", "history_notification", "history_attempt")
+
+
+def plans(client, url: str) -> dict:
+    """How many queries the page runs, and which of them PostgreSQL would answer by reading a whole history
+    table (a sequential scan in its plan)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as captured:
+        client.get(url)
+    whole_table = []
+    for query in captured.captured_queries:
+        sql = query["sql"]
+        if not sql.lstrip().upper().startswith("SELECT"):
+            continue
+        with connection.cursor() as cursor:
+            cursor.execute("EXPLAIN " + sql)
+            plan = "\n".join(row[0] for row in cursor.fetchall())
+        whole_table += [f"{table}: {sql[:120]}" for table in HISTORY_TABLES if f"Seq Scan on {table} " in plan + " "]
+    return {"queries": len(captured.captured_queries), "whole_table_scans": whole_table}
 
 
 def history_urls(deep_cursor: str, middle) -> dict[str, str]:

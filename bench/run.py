@@ -314,15 +314,34 @@ class Bench:
 
 
 def machine() -> dict:
+    import celery
     import django
     import psutil
+    import redis
+    from django.conf import settings
+    from django.db import connection
 
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW server_version")
+        postgresql = cursor.fetchone()[0].split()[0]
+    redis_version = redis.Redis.from_url(settings.REDIS_URL).info("server")["redis_version"]
+    model = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if "model name" in line
+        ),
+        platform.machine(),
+    )
     return {
         "cores": os.cpu_count(),
         "memory_gib": round(psutil.virtual_memory().total / 2**30, 1),
-        "cpu": platform.processor() or platform.machine(),
+        "cpu": model,
         "python": platform.python_version(),
         "django": django.get_version(),
+        "celery": celery.__version__,
+        "postgresql": postgresql,
+        "redis": redis_version,
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
     }
 
@@ -330,18 +349,19 @@ def machine() -> dict:
 def markdown(results: dict) -> str:
     m = results["machine"]
     lines = [
-        f"Machine: {m['cores']} cores, {m['memory_gib']} GiB, Python {m['python']}, Django {m['django']}, {m['when']}.",
-        "",
-        "| measurement | median | min | max |",
-        "|---|---|---|---|",
+        f"Machine: {m['cores']} cores ({m['cpu']}), {m['memory_gib']} GiB; Python {m['python']}, "
+        f"Django {m['django']}, Celery {m.get('celery', '?')}, PostgreSQL {m.get('postgresql', '?')}, "
+        f"Redis {m.get('redis', '?')}; {m['when']}.",
     ]
 
     def row(name, s, unit="", fmt="{:.0f}"):
         cells = [fmt.format(s[key]) + unit for key in ("median", "min", "max")]
         lines.append(f"| {name} | {' | '.join(cells)} |")
 
-    row("baseline: keep-alive requests loop, POST/s", results["baseline"])
-    for key, value in results["throughput"].items():
+    if results.get("throughput"):
+        lines += ["", "| measurement | median | min | max |", "|---|---|---|---|"]
+        row("baseline: keep-alive requests loop, POST/s", results["baseline"])
+    for key, value in results.get("throughput", {}).items():
         row(f"throughput {key}, deliveries/s", value["rate"])
         row(f"throughput {key}, ratio to baseline", value["ratio"], fmt="{:.2f}")
     if "latency" in results:
@@ -362,9 +382,10 @@ def markdown(results: dict) -> str:
         points = ", ".join(f"{k:,} deliveries: {v / 1024:.0f} MiB" for k, v in mem["rss_kib"].items())
         lines.append(f"Worker memory: {points} (growth {mem['growth']:+.1%}).")
     if "history" in results:
-        lines += ["", "| history query | p50 ms | p95 ms |", "|---|---|---|"]
+        lines += ["", "| history query | p50 ms | p95 ms | queries | whole-table scans |", "|---|---|---|---|---|"]
         for name, value in results["history"]["timings"].items():
-            lines.append(f"| {name} | {value['p50_ms']:.1f} | {value['p95_ms']:.1f} |")
+            scans = len(value["whole_table_scans"])
+            lines.append(f"| {name} | {value['p50_ms']:.1f} | {value['p95_ms']:.1f} | {value['queries']} | {scans} |")
     return "\n".join(lines) + "\n"
 
 
@@ -380,7 +401,11 @@ def main() -> None:
     parser.add_argument("--history-notifications", type=int, default=1_000_000)
     parser.add_argument("--only", help="comma-separated: throughput,latency,isolation,memory,history")
     parser.add_argument("--keep", action="store_true", help="keep the bench database")
+    parser.add_argument("--render", metavar="JSON", help="only print the Markdown table of an earlier result")
     args = parser.parse_args()
+    if args.render:
+        print(markdown(json.loads(Path(args.render).read_text())))
+        return
 
     source_url = os.environ.get("DATABASE_URL", "")
     if not source_url or not os.environ.get("REDIS_URL"):
@@ -445,9 +470,6 @@ def main() -> None:
 
             connections.close_all()
             drop_database(source_url, name)
-    if "baseline" not in results:
-        results["baseline"] = summary([0.0])
-        results["throughput"] = {}
     (RESULTS / f"{stamp}.json").write_text(json.dumps(results, indent=2, default=str))
     table = markdown(results)
     (RESULTS / f"{stamp}.md").write_text(table)
