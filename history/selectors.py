@@ -208,7 +208,11 @@ def keyset_page(queryset: QuerySet, *, cursor: str | None, limit: int) -> Page:
     so a deep page costs what the first one does. Raises ValidationError on ``cursor`` for a bad cursor."""
     if cursor:
         moment, pk = decode_cursor(cursor)
-        queryset = queryset.filter(Q(created_at__lt=moment) | Q(created_at=moment, pk__lt=pk))
+        # The plain created_at bound lets the index start right at the cursor (the OR alone is a filter, and
+        # the database would walk every newer row of the index to get there).
+        queryset = queryset.filter(created_at__lte=moment).filter(
+            Q(created_at__lt=moment) | Q(created_at=moment, pk__lt=pk)
+        )
     rows = list(queryset.order_by("-created_at", "-id")[: limit + 1])
     next_cursor = encode_cursor(rows[limit - 1]) if len(rows) > limit else None
     return Page(items=rows[:limit], next_cursor=next_cursor)

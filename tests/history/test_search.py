@@ -8,7 +8,13 @@ from django.utils import timezone
 
 from dispatcher.services import event_record
 from history.models import Notification
-from history.selectors import NotificationFilters, delivery_stats, latest_status_codes, notification_search
+from history.selectors import (
+    NotificationFilters,
+    delivery_stats,
+    encode_cursor,
+    latest_status_codes,
+    notification_search,
+)
 from tests.factories import ConfigurationFactory, UserFactory
 
 
@@ -72,3 +78,34 @@ def test_stats_and_latest_result(producer, history):
     assert delivery_stats(owner_id=producer.pk)["pending"] == 6
     latest = latest_status_codes(configuration_ids=[history.pk])
     assert latest[history.pk][0] == "pending"
+
+
+@pytest.mark.django_db
+def test_a_deep_page_starts_at_its_cursor_in_the_index_instead_of_walking_there(producer, history):
+    """A million notifications made a page at the 500,000th wait for the database to walk 500,000 index
+    entries (the bench found it). The cursor must bound the index scan, not only filter it."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    if connection.vendor != "postgresql":
+        pytest.skip("reads PostgreSQL's query plan (CI runs it)")
+    template = Notification.objects.first()
+    start = timezone.now() - timedelta(days=1)
+    clones = []
+    for n in range(400):
+        clone = Notification.objects.get(pk=template.pk)
+        clone.pk = None
+        clone.created_at = start + timedelta(seconds=n)
+        clones.append(clone)
+    Notification.objects.bulk_create(clones)
+    middle = Notification.objects.order_by("-created_at", "-id")[200]
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE history_notification")
+        cursor.execute("SET LOCAL enable_seqscan = off")  # as on a big table, where the index is the only way
+        with CaptureQueriesContext(connection) as captured:
+            page = notification_search(owner_id=producer.pk, cursor=encode_cursor(middle), limit=50)
+        cursor.execute("EXPLAIN ANALYZE " + captured.captured_queries[-1]["sql"])
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert page.items[0].pk == Notification.objects.order_by("-created_at", "-id")[201].pk, "the page after it"
+    removed = [int(line.split(":")[1]) for line in plan.splitlines() if "Rows Removed by Filter" in line]
+    assert sum(removed) < 10, plan
