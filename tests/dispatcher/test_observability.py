@@ -81,7 +81,9 @@ def test_metrics_count_attempts_latency_and_backlog(stack, client, httpserver, p
             attempts = sample(text, "hotmart_dispatcher_attempts_total", outcome="delivered", http_class="2xx")
         except AssertionError:
             return None
-        return text if attempts == delivered_before + 1 else None
+        # At least: an earlier test's attempts, counted before `before` was read but written after it, may
+        # arrive in the same flush (the worker is shared).
+        return text if attempts >= delivered_before + 1 else None
 
     text = wait_until(counted, message="the worker's counts to reach /metrics")
     assert sample(text, "hotmart_dispatcher_delivery_latency_seconds_count") >= 1
