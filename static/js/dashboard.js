@@ -31,6 +31,29 @@
     if (document.visibilityState !== "visible" && trigger && trigger.indexOf("every") === 0) event.preventDefault();
   });
 
+  /* Tabs (the payload card of a notification): click or arrow keys move between them (WAI-ARIA tabs pattern). */
+  function selectTab(tab) {
+    var tabs = Array.prototype.slice.call(document.querySelectorAll("[data-tab]"));
+    tabs.forEach(function (t) {
+      var on = t === tab;
+      t.setAttribute("aria-selected", on ? "true" : "false");
+      t.tabIndex = on ? 0 : -1;
+      document.getElementById(t.getAttribute("aria-controls")).hidden = !on;
+    });
+    tab.focus();
+  }
+  document.addEventListener("click", function (event) {
+    var tab = event.target.closest("[data-tab]");
+    if (tab) selectTab(tab);
+  });
+  document.addEventListener("keydown", function (event) {
+    var tab = event.target.closest && event.target.closest("[data-tab]");
+    if (!tab || (event.key !== "ArrowRight" && event.key !== "ArrowLeft")) return;
+    var tabs = Array.prototype.slice.call(document.querySelectorAll("[data-tab]"));
+    var step = event.key === "ArrowRight" ? 1 : tabs.length - 1;
+    selectTab(tabs[(tabs.indexOf(tab) + step) % tabs.length]);
+  });
+
   /* A form with data-confirm asks before it is sent (the credentials' revoke button). */
   document.addEventListener("submit", function (event) {
     var form = event.target.closest("form[data-confirm]");

@@ -31,6 +31,21 @@ def test_pages_have_a_strict_policy_and_no_inline_script(web, name):
     assert not INLINE_HANDLER.search(page.replace("hx-on", "")), INLINE_HANDLER.search(page)
 
 
+def test_no_template_has_inline_script_or_handlers():
+    """Pages with an object in them (a notification, a transaction, an inbox) included: every template."""
+    from pathlib import Path
+
+    from django.conf import settings
+
+    offenders = []
+    for folder in settings.TEMPLATES[0]["DIRS"]:
+        for template in Path(folder).rglob("*.html"):
+            text = template.read_text()
+            if INLINE_SCRIPT.search(text) or INLINE_HANDLER.search(text.replace("hx-on", "")):
+                offenders.append(str(template))
+    assert offenders == []
+
+
 def test_the_login_page_and_the_api_docs_need_no_inline_script(client):
     for url in (reverse("login"), "/api/docs/"):
         response = client.get(url)

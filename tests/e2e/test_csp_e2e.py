@@ -5,7 +5,10 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page, expect
 
+from configurations import services as configuration_services
+from dispatcher.services import event_record
 from tests.e2e.conftest import log_in
+from tests.factories import ProductFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -30,4 +33,29 @@ def test_the_dashboards_scripts_run_under_the_policy(page: Page, live_server, se
     page.goto(f"{live_server.url}/documentation/")
     page.select_option("#event-picker", label="SWITCH_PLAN")  # the picker navigates by script
     expect(page).to_have_url(f"{live_server.url}/documentation/SWITCH_PLAN/")
+    assert blocked == []
+
+
+def test_the_payload_tabs_work_by_keyboard_under_the_policy(page: Page, live_server, seller):
+    configuration_services.configuration_create(
+        owner=seller, name="Tabs", events=["PURCHASE_APPROVED"], url="http://127.0.0.1:9/hook"
+    )
+    [notification] = event_record(
+        owner=seller, event_type="PURCHASE_APPROVED", product=ProductFactory(owner=seller)
+    ).notifications
+    blocked = blocked_by_policy(page)
+    log_in(page, live_server.url, seller.username)
+    page.goto(f"{live_server.url}/history/{notification.pk}/")
+    pretty = page.get_by_role("tab", name="Pretty JSON")
+    pretty.focus()
+    page.keyboard.press("ArrowRight")
+    raw = page.get_by_role("tab", name="Raw body")
+    expect(raw).to_be_focused()
+    expect(raw).to_have_attribute("aria-selected", "true")
+    expect(page.locator("#panel-raw")).to_be_visible()
+    expect(page.locator("#panel-pretty")).to_be_hidden()
+    page.keyboard.press("ArrowLeft")
+    expect(pretty).to_have_attribute("aria-selected", "true")
+    page.get_by_role("tab", name="Request headers").click()
+    expect(page.locator("#panel-headers")).to_be_visible()
     assert blocked == []
