@@ -179,30 +179,44 @@ def notifications_deliver(*, notification_ids: list[int], task_id: str = "", lan
     if lane == DELIVERIES:
         recipients = _db_retrying(lambda: history_selectors.notifications_recipients(notification_ids=notification_ids))
     gate = _batch_gate(conf)
-    waiting: list[int] = []
-    for notification_id in notification_ids:  # first whatever can go at once, so nothing waits behind a wait
-        configuration_id = recipients.get(notification_id, (None, None))[0]
+
+    def submit(notification_id: int, configuration_id: int | None) -> None:
         if configuration_id is None:  # another lane, or nothing to share out
             futures.append(
                 executor.submit(notification_deliver, notification_id=notification_id, task_id=task_id, lane=lane)
             )
-        elif gate.admit(configuration_id):
+            return
+        try:
             futures.append(executor.submit(_gated_deliver, gate, configuration_id, notification_id, task_id, lane))
+        except BaseException:
+            gate.finish(configuration_id, None)  # never ran: its place is free again
+            raise
+
+    waiting: list[int] = []
+    for notification_id in notification_ids:  # first whatever can go at once, so nothing waits behind a wait
+        configuration_id = recipients.get(notification_id, (None, None))[0]
+        if configuration_id is None or gate.admit(configuration_id):
+            submit(notification_id, configuration_id)
         else:
             waiting.append(notification_id)
     slow: list[int] = []
+    deadline = time.monotonic() + conf.connect_timeout + conf.total_timeout  # one for the whole message
     for notification_id in waiting:
         configuration_id = recipients[notification_id][0]
-        if gate.admit(configuration_id, give_up_after=conf.connect_timeout + conf.total_timeout):
-            futures.append(executor.submit(_gated_deliver, gate, configuration_id, notification_id, task_id, lane))
+        if gate.admit(configuration_id, give_up_after=max(0.0, deadline - time.monotonic())):
+            submit(notification_id, configuration_id)
         else:
             slow.append(notification_id)
     if slow:
         # Not claimed, not attempted: the retries lane (or the owner's own queue) takes them as they are.
         history_services.notifications_mark_enqueued(notification_ids=slow, at=timezone.now())
+        lanes: dict[str, list[int]] = {}
         for notification_id in slow:
-            target = lane_for(failing=True, owner_id=recipients[notification_id][1])
-            deliveries_enqueue([notification_id], lane=target)
+            lanes.setdefault(lane_for(failing=True, owner_id=recipients[notification_id][1]), []).append(
+                notification_id
+            )
+        for target, ids in lanes.items():
+            deliveries_enqueue(ids, lane=target)
         outcomes["rerouted"] = len(slow)
         log.info("rerouted_slow", notifications=slow)
     for future in futures:
@@ -219,11 +233,11 @@ _gate: Gate | None = None
 
 
 def _batch_gate(conf: DispatcherSettings) -> Gate:
-    """The worker process's fair shares of its delivery threads: half of them at most per configuration."""
+    """The worker process's fair shares of its delivery threads: a quarter of them at most per configuration."""
     global _gate
     with _executor_lock:
         if _gate is None:
-            _gate = Gate(cap=conf.batch_concurrency // 2, slow_after=conf.slow_after)
+            _gate = Gate(cap=conf.batch_concurrency // 4, slow_after=conf.slow_after)
         return _gate
 
 

@@ -37,20 +37,26 @@ class Gate:
         with self._lock:
             while self._admitted.get(key, 0) >= self.cap:
                 now = self._clock()
-                oldest = min(self._running.get(key, {}).values(), default=None)
-                if now >= deadline or (oldest is not None and now - oldest >= self.slow_after):
+                if now >= deadline or self._slow(key, now):
                     return False
-                wait = deadline - now
-                if oldest is not None:
-                    wait = min(wait, self.slow_after - (now - oldest))
+                oldest = min(self._running.get(key, {}).values(), default=now)
+                # Woken by a place coming free or an attempt starting; else when the oldest would turn slow.
+                wait = min(deadline - now, self.slow_after - (now - oldest))
                 self._freed.setdefault(key, threading.Condition(self._lock)).wait(wait)
             self._admitted[key] = self._admitted.get(key, 0) + 1
             return True
+
+    def _slow(self, key: Hashable, now: float) -> bool:
+        oldest = min(self._running.get(key, {}).values(), default=None)
+        return oldest is not None and now - oldest >= self.slow_after
 
     def start(self, key: Hashable, token: object) -> None:
         """The admitted work ``token`` of ``key`` has begun."""
         with self._lock:
             self._running.setdefault(key, {})[token] = self._clock()
+            freed = self._freed.get(key)
+            if freed is not None:
+                freed.notify_all()  # the waiters' clock for slowness starts now
 
     def finish(self, key: Hashable, token: object) -> None:
         """The admitted work ``token`` of ``key`` is over: its place is free."""

@@ -266,7 +266,7 @@ DISPATCHER = {
     # BATCH_CONCURRENCY threads side by side (each holding its own database connection).
     "BATCH_SIZE": env_int("DISPATCHER_BATCH_SIZE", 20),
     "BATCH_CONCURRENCY": env_int("DISPATCHER_BATCH_CONCURRENCY", 8),
-    # One configuration may hold at most half of those threads; when it has and its oldest attempt has run this
+    # One configuration may hold at most a quarter of those threads; when it has and its oldest attempt has run this
     # long, its next notifications leave the deliveries lane for the retries lane (dispatcher/gate.py).
     "SLOW_AFTER": env_float("DISPATCHER_SLOW_AFTER", 1),
 }

@@ -67,3 +67,16 @@ def test_finishing_frees_the_place_and_forgets_the_key():
     gate.finish("c", "t")
     assert gate.admitted("c") == 0
     assert gate.admit("c")
+
+
+def test_a_waiter_behind_places_not_yet_started_still_notices_when_they_turn_slow():
+    # The place is taken but its attempt waits for a thread; once it starts and hangs, the waiter gives up
+    # slow_after later instead of sleeping its whole allowance.
+    gate = Gate(cap=1, slow_after=0.05)
+    assert gate.admit("c")
+    got = []
+    waiter = threading.Thread(target=lambda: got.append(gate.admit("c", give_up_after=3600)))
+    waiter.start()
+    gate.start("c", "queued, now running")
+    waiter.join(timeout=30)
+    assert not waiter.is_alive() and got == [False]
