@@ -392,9 +392,9 @@ def markdown(results: dict) -> str:
             "|---|---|---|---|---|---|",
         ]
         for name, value in results["history"]["timings"].items():
-            scans = len(value["whole_table_scans"])
+            scans = len(value.get("whole_table_scans", [])) if "queries" in value else "?"
             lines.append(
-                f"| {name} | {value['p50_ms']:.1f} | {value['p95_ms']:.1f} | {value['queries']} | {scans} "
+                f"| {name} | {value['p50_ms']:.1f} | {value['p95_ms']:.1f} | {value.get('queries', '?')} | {scans} "
                 f"| {value.get('rows_thrown_away', '?')} |"
             )
     return "\n".join(lines) + "\n"

@@ -16,6 +16,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from django.conf import settings
 from django.core.cache import cache
+from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.decorators import method_decorator
 from django.views.decorators.csrf import csrf_exempt
@@ -60,6 +61,11 @@ class HotmartTokenView(TokenView):
 
     @method_decorator(sensitive_post_parameters("client_secret"))
     def post(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        try:
+            request.POST  # noqa: B018 - parsed here, so that an oversized body is answered in OAuth's shape
+        except RequestDataTooBig:
+            limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE // 1024
+            return oauth_error(413, "invalid_request", f"The request body is larger than {limit} KiB.")
         grant_type = request.POST.get("grant_type") or request.GET.get("grant_type")
         if not grant_type:
             return oauth_error(400, "invalid_request", "Missing grant_type=client_credentials.")

@@ -133,6 +133,21 @@ def test_an_oversized_parameter_is_refused_naming_it(new_credential, field):
     assert not AccessToken.objects.exists()
 
 
+def test_an_oversized_body_is_a_json_413(new_credential):
+    from django.conf import settings
+
+    body = "grant_type=client_credentials&padding=" + "x" * settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    response = Client().post(
+        TOKEN_URL, body, content_type="application/x-www-form-urlencoded", HTTP_AUTHORIZATION=new_credential.basic
+    )
+    assert response.status_code == 413
+    assert response.json() == {
+        "error": "invalid_request",
+        "error_description": "The request body is larger than 2560 KiB.",
+    }
+    assert not AccessToken.objects.exists()
+
+
 def test_get_on_the_token_endpoint_is_a_json_405():
     response = Client().get(TOKEN_URL)
     assert response.status_code == 405
