@@ -46,13 +46,16 @@ class Conflict(exceptions.APIException):
     default_code = "conflict"
 
 
+def too_large_message() -> str:
+    return f"The request body is larger than {settings.DATA_UPLOAD_MAX_MEMORY_SIZE // 1024} KiB; send less."
+
+
 class RequestTooLarge(exceptions.APIException):
     status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
     default_code = "request_too_large"
 
     def __init__(self):
-        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE // 1024
-        super().__init__(f"The request body is larger than {limit} KiB; send less.")
+        super().__init__(too_large_message())
 
 
 def error_body(items: list[dict]) -> dict:

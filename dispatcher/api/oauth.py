@@ -25,6 +25,8 @@ from oauth2_provider.oauth2_backends import OAuthLibCore
 from oauth2_provider.views import TokenView
 from oauthlib.common import urlencode
 
+from dispatcher.api.errors import too_large_message
+
 ERROR_DESCRIPTIONS = {
     "invalid_client": (
         "Client authentication failed: check the Client ID and Client Secret (or the Basic value) "
@@ -64,8 +66,7 @@ class HotmartTokenView(TokenView):
         try:
             request.POST  # noqa: B018 - parsed here, so that an oversized body is answered in OAuth's shape
         except RequestDataTooBig:
-            limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE // 1024
-            return oauth_error(413, "invalid_request", f"The request body is larger than {limit} KiB.")
+            return oauth_error(413, "invalid_request", too_large_message())
         grant_type = request.POST.get("grant_type") or request.GET.get("grant_type")
         if not grant_type:
             return oauth_error(400, "invalid_request", "Missing grant_type=client_credentials.")

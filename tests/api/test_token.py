@@ -143,7 +143,7 @@ def test_an_oversized_body_is_a_json_413(new_credential):
     assert response.status_code == 413
     assert response.json() == {
         "error": "invalid_request",
-        "error_description": "The request body is larger than 2560 KiB.",
+        "error_description": "The request body is larger than 2560 KiB; send less.",
     }
     assert not AccessToken.objects.exists()
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 
 from dispatcher.gate import Gate
+from tests.conftest import wait_until
 
 
 class Clock:
@@ -33,13 +34,20 @@ def test_a_key_whose_oldest_attempt_has_run_slow_after_is_refused_at_once():
     assert gate.admit(7, give_up_after=3600) is False
 
 
+def waiter_for(gate: Gate, key, *, give_up_after: float) -> tuple[threading.Thread, list[bool]]:
+    """A thread asking ``gate`` for a place for ``key``, returned once it waits (its answer lands in the list)."""
+    got: list[bool] = []
+    thread = threading.Thread(target=lambda: got.append(gate.admit(key, give_up_after=give_up_after)))
+    thread.start()
+    wait_until(lambda: key in gate._freed or got, timeout=10, message="the waiter to wait")
+    return thread, got
+
+
 def test_a_waiter_gets_the_place_its_key_frees():
     gate = Gate(cap=1, slow_after=3600)
     assert gate.admit("c")
     gate.start("c", "first")
-    got = []
-    waiter = threading.Thread(target=lambda: got.append(gate.admit("c", give_up_after=60)))
-    waiter.start()
+    waiter, got = waiter_for(gate, "c", give_up_after=60)
     gate.finish("c", "first")
     waiter.join(timeout=30)
     assert got == [True]
@@ -52,9 +60,7 @@ def test_a_waiter_stops_waiting_when_the_running_attempt_turns_slow():
     gate = Gate(cap=1, slow_after=0.05)
     assert gate.admit("c")
     gate.start("c", "hangs")
-    got = []
-    waiter = threading.Thread(target=lambda: got.append(gate.admit("c", give_up_after=3600)))
-    waiter.start()
+    waiter, got = waiter_for(gate, "c", give_up_after=3600)
     waiter.join(timeout=30)
     assert not waiter.is_alive() and got == [False]
     assert gate.admitted("c") == 1
@@ -74,9 +80,7 @@ def test_a_waiter_behind_places_not_yet_started_still_notices_when_they_turn_slo
     # slow_after later instead of sleeping its whole allowance.
     gate = Gate(cap=1, slow_after=0.05)
     assert gate.admit("c")
-    got = []
-    waiter = threading.Thread(target=lambda: got.append(gate.admit("c", give_up_after=3600)))
-    waiter.start()
+    waiter, got = waiter_for(gate, "c", give_up_after=3600)  # waiting before the attempt starts
     gate.start("c", "queued, now running")
     waiter.join(timeout=30)
     assert not waiter.is_alive() and got == [False]

@@ -64,6 +64,25 @@ def test_the_failing_clock_says_when_it_will_be_disabled(producer):
     assert configuration.disable_deadline(86400) == since + timedelta(days=1)
 
 
+def _healthy_and_hanging(httpserver, producer, hanging) -> tuple[list[int], Configuration]:
+    """10 configurations to healthy receivers and 1 to ``hanging``, all for PURCHASE_APPROVED."""
+    healthy = []
+    for n in range(10):
+        httpserver.expect_request(f"/healthy/{n}").respond_with_data("ok", status=200)
+        url = httpserver.url_for(f"/healthy/{n}")
+        healthy.append(configuration_create(owner=producer, name=f"healthy {n}", events=["PURCHASE_APPROVED"], url=url))
+    stuck = configuration_create(owner=producer, name="hanging", events=["PURCHASE_APPROVED"], url=hanging.url())
+    return [c.pk for c in healthy], stuck
+
+
+def _wait_for_healthy_deliveries(healthy_ids: list[int], count: int, *, timeout: float, message: str) -> None:
+    def delivered() -> bool:
+        done = Notification.objects.filter(configuration_id__in=healthy_ids, status=NotificationStatus.DELIVERED)
+        return done.count() == count
+
+    wait_until(delivered, timeout=timeout, message=message)
+
+
 def test_a_hanging_receiver_does_not_hold_up_the_healthy_ones(stack, httpserver, producer, product):
     """1 hanging and 10 healthy receivers; events fan out to all 11; 4 workers in the healthy lane, 1 in retries.
 
@@ -72,18 +91,7 @@ def test_a_hanging_receiver_does_not_hold_up_the_healthy_ones(stack, httpserver,
     interleaved); with the retries lane, the healthy ones are all delivered while few hanging ones started.
     """
     hanging = hostile.HostileServer(hostile.drip_headers)
-    healthy = []
-    for n in range(10):
-        httpserver.expect_request(f"/healthy/{n}").respond_with_data("ok", status=200)
-        healthy.append(
-            configuration_create(
-                owner=producer,
-                name=f"healthy {n}",
-                events=["PURCHASE_APPROVED"],
-                url=httpserver.url_for(f"/healthy/{n}"),
-            )
-        )
-    stuck = configuration_create(owner=producer, name="hanging", events=["PURCHASE_APPROVED"], url=hanging.url())
+    healthy_ids, stuck = _healthy_and_hanging(httpserver, producer, hanging)
 
     stack.worker.stop()
     lanes = [
@@ -96,16 +104,8 @@ def test_a_hanging_receiver_does_not_hold_up_the_healthy_ones(stack, httpserver,
         events = 40
         for _ in range(events):
             event_record(owner=producer, event_type="PURCHASE_APPROVED", product=product)
-        healthy_ids = [c.pk for c in healthy]
-        wait_until(
-            lambda: (
-                Notification.objects.filter(
-                    configuration_id__in=healthy_ids, status=NotificationStatus.DELIVERED
-                ).count()
-                == events * len(healthy)
-            ),
-            timeout=60,
-            message="every healthy notification to be delivered",
+        _wait_for_healthy_deliveries(
+            healthy_ids, events * len(healthy_ids), timeout=60, message="every healthy notification to be delivered"
         )
         hanging_attempts_started = len(hanging.requests)
         rerouted = Notification.objects.filter(configuration=stuck, attempt_count=0).count()
@@ -131,12 +131,7 @@ def test_a_hanging_receiver_takes_only_its_share_of_a_workers_delivery_threads(s
     before any hanging attempt has ended.
     """
     hanging = hostile.HostileServer(hostile.hang)
-    healthy = []
-    for n in range(10):
-        httpserver.expect_request(f"/healthy/{n}").respond_with_data("ok", status=200)
-        url = httpserver.url_for(f"/healthy/{n}")
-        healthy.append(configuration_create(owner=producer, name=f"healthy {n}", events=["PURCHASE_APPROVED"], url=url))
-    stuck = configuration_create(owner=producer, name="hanging", events=["PURCHASE_APPROVED"], url=hanging.url())
+    healthy_ids, stuck = _healthy_and_hanging(httpserver, producer, hanging)
 
     stack.worker.stop()
     lane = stack.new_worker(
@@ -155,14 +150,9 @@ def test_a_hanging_receiver_takes_only_its_share_of_a_workers_delivery_threads(s
         for _ in range(events):
             event_record(owner=producer, event_type="PURCHASE_APPROVED", product=product)
         stack.start_worker(lane)
-        healthy_ids = [c.pk for c in healthy]
-        wait_until(
-            lambda: (
-                Notification.objects.filter(
-                    configuration_id__in=healthy_ids, status=NotificationStatus.DELIVERED
-                ).count()
-                == events * len(healthy)
-            ),
+        _wait_for_healthy_deliveries(
+            healthy_ids,
+            events * len(healthy_ids),
             timeout=25,  # less than one hanging attempt lasts
             message="every healthy notification to be delivered while the hanging attempts still hang",
         )
