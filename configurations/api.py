@@ -79,6 +79,7 @@ def _configuration_rules(owner, configuration: Configuration | None = None, *, p
                 product = product_or_400(owner.pk, values.get("product"), or_affiliated=True)
             except ValidationError as exc:
                 problems.update(exc.detail)
+
         def value(field: str, default):
             if field in values:
                 return values[field]

@@ -11,7 +11,6 @@ from django.core.exceptions import ValidationError
 from django.test import override_settings
 
 from configurations.validators import validate_target_url
-
 from dispatcher import transport
 from dispatcher.conf import dispatcher_settings
 from dispatcher.delivery import _limits
