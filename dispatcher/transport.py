@@ -198,8 +198,45 @@ _deadlines = _Deadlines()
 _local = threading.local()  # this thread's POST in progress: its watchdog and address policy
 
 
+class HeadersCut(http.client.HTTPException):
+    """The answer ended before the blank line that closes its headers: whatever was parsed is not an answer."""
+
+
+class _HeaderEndWatch:
+    """Reads lines for http.client while it parses the head, remembering the last one: http.client takes the
+    end of the stream for the end of the headers, so the caller tells a cut head from a complete one."""
+
+    def __init__(self, fp):
+        self.fp = fp
+        self.last = b""
+
+    def readline(self, limit=-1):
+        self.last = self.fp.readline(limit)
+        return self.last
+
+    def __getattr__(self, name):
+        return getattr(self.fp, name)
+
+
+class _StrictHTTPResponse(http.client.HTTPResponse):
+    def begin(self):
+        if self.headers is not None:  # begun already
+            return
+        watch = _HeaderEndWatch(self.fp)
+        self.fp = watch
+        try:
+            super().begin()
+        finally:
+            self.fp = watch.fp if self.fp is watch else self.fp
+        if watch.last not in (b"\r\n", b"\n"):
+            raise HeadersCut("the connection closed before the headers were complete")
+
+
 class _GuardedConnectionMixin:
-    """Connects only to allowed addresses, pinned to the one checked, and lets the watchdog see the socket."""
+    """Connects only to allowed addresses, pinned to the one checked, and lets the watchdog see the socket;
+    an answer cut inside its headers is refused (``HeadersCut``)."""
+
+    response_class = _StrictHTTPResponse
 
     def _new_conn(self) -> socket.socket:
         policy: AddressPolicy = getattr(_local, "policy", SANDBOX_POLICY)
@@ -413,6 +450,9 @@ def classify_exception(exc: BaseException) -> tuple[str, str]:
         return ErrorKind.TLS, f"TLS error: {text}"
     if has(requests.exceptions.ReadTimeout, urllib3.exceptions.ReadTimeoutError, TimeoutError, socket.timeout):
         return ErrorKind.READ_TIMEOUT, "timed out waiting for the response"
+    cut = next((e for e in chain if isinstance(e, HeadersCut)), None)
+    if cut is not None:
+        return ErrorKind.INVALID_RESPONSE, f"invalid HTTP response: {cut}"
     if has(http.client.RemoteDisconnected):
         return ErrorKind.CONNECTION_ERROR, "the server closed the connection without answering"
     if has(ConnectionResetError):
