@@ -120,19 +120,23 @@ class Receiver:
 
 
 class Workers:
-    """Worker processes as docker-compose and `make run` start them: ``count`` on the deliveries lane (threads
-    pool) and one on the retries lane, where failing and slow receivers' notifications go."""
+    """Worker processes as docker-compose.yml starts them: ``count`` on the deliveries lane and one on the retries
+    lane (where failing and slow receivers' notifications go), threads pool of 4, each with its engine keeping up
+    to ``concurrency`` POSTs in flight (DISPATCHER_CONCURRENCY)."""
+
+    THREADS = 4  # docker-compose.yml's WORKER_CONCURRENCY default: Celery's threads answer doorbells only
 
     def __init__(self, count: int, concurrency: int, env: dict[str, str], log_dir: Path):
-        lanes = [(f"bench{index}", "deliveries,maintenance", concurrency) for index in range(count)]
-        self.processes = [self._start(name, queues, threads, env, log_dir) for name, queues, threads in lanes]
-        self.retries = self._start("retries", "retries", max(2, concurrency // 2), env, log_dir)
+        env = {**env, "DISPATCHER_CONCURRENCY": str(concurrency)}
+        lanes = [(f"bench{index}", "deliveries,maintenance") for index in range(count)]
+        self.processes = [self._start(name, queues, env, log_dir) for name, queues in lanes]
+        self.retries = self._start("retries", "retries", env, log_dir)
 
-    @staticmethod
-    def _start(name: str, queues: str, concurrency: int, env: dict[str, str], log_dir: Path) -> subprocess.Popen:
+    @classmethod
+    def _start(cls, name: str, queues: str, env: dict[str, str], log_dir: Path) -> subprocess.Popen:
         log = open(log_dir / f"worker-{name}.log", "ab")  # noqa: SIM115
         command = [sys.executable, "-m", "celery", "-A", "dispatcher", "worker", "--pool", "threads"]
-        command += ["--concurrency", str(concurrency), "-n", f"{name}@%h", "-Q", queues]
+        command += ["--concurrency", str(cls.THREADS), "-n", f"{name}@%h", "-Q", queues]
         command += ["--without-gossip", "--without-mingle", "-l", "WARNING"]
         return subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
 
@@ -222,16 +226,68 @@ class Bench:
         low, high = ends[len(ends) // 10], ends[(len(ends) * 9) // 10]
         return (len(ends) * 0.8) / max(high - low, 1e-6)
 
-    def throughput(self, *, workers: int, fanout: int, notifications: int) -> dict:
-        """Queue ``notifications`` (events x fan-out), start the workers, measure the steady delivery rate."""
-        self.reset([f"/hook/{i}" for i in range(fanout)])
+    def throughput(self, *, workers: int, fanout: int, notifications: int, path: str = "/hook/{i}") -> dict:
+        """Queue ``notifications`` (events x fan-out), start the workers, measure the steady delivery rate, and
+        the database connections the workers hold meanwhile."""
+        self.reset([path.format(i=i) for i in range(fanout)])
         record_seconds = self.record(notifications // fanout)
         pool = Workers(workers, self.args.concurrency, self.env, self.log_dir)
+        connections = []
         try:
-            wait_for(lambda: self.delivered() >= notifications, 900, f"{notifications} deliveries")
+
+            def done() -> bool:
+                connections.append(self.worker_connections())
+                return self.delivered() >= notifications
+
+            wait_for(done, 900, f"{notifications} deliveries")
         finally:
             pool.stop()
-        return {"rate": self.steady_rate(), "record_rate": (notifications // fanout) / record_seconds}
+        return {
+            "rate": self.steady_rate(),
+            "record_rate": (notifications // fanout) / record_seconds,
+            "connections_max": max(connections),
+        }
+
+    def worker_connections(self) -> int:
+        """PostgreSQL connections to the bench database other than the benchmark's own."""
+        from django.db import connection
+
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+            return cursor.fetchone()[0]
+
+    def head_of_line(self, *, events: int, rate: float, slow_ms: int) -> dict:
+        """Every event fans out to a fast receiver and to one answering in ``slow_ms``: the fast receiver's
+        latency (event recorded -> its POST arrives), events recorded at ``rate`` per second."""
+        from dispatcher.services import event_record
+
+        self.reset(["/hook/fast", f"/slow/0?ms={slow_ms}"])
+        pool = Workers(self.args.workers, self.args.concurrency, self.env, self.log_dir)
+        recorded: dict[str, float] = {}
+        try:
+            time.sleep(3)  # let the workers connect before the clock starts
+            next_at = time.monotonic()
+            for _ in range(events):
+                result = event_record(owner=self.user, event_type="PURCHASE_APPROVED", product=self.product)
+                recorded[str(result.event.uuid)] = time.time()
+                next_at += 1 / rate
+                time.sleep(max(0.0, next_at - time.monotonic()))
+            wait_for(lambda: len(self.receiver.stats()["arrivals"]) >= len(recorded), 300, "every fast POST")
+            wait_for(lambda: self.delivered() >= 2 * events, 600, "every slow POST")
+        finally:
+            pool.stop()
+        arrivals = self.receiver.stats()["arrivals"]
+        delays = [(arrivals[event] - at) * 1000 for event, at in recorded.items() if event in arrivals]
+        return {
+            "events": len(recorded),
+            "rate": rate,
+            "slow_ms": slow_ms,
+            "fast_mean_ms": statistics.mean(delays),
+            "fast_p99_ms": percentile(delays, 0.99),
+            "fast_max_ms": max(delays),
+        }
 
     def baseline(self, notifications: int) -> float:
         """The same POSTs from a plain keep-alive requests loop: no database, no queue."""
@@ -368,6 +424,18 @@ def markdown(results: dict) -> str:
     for key, value in results.get("throughput", {}).items():
         row(f"throughput {key}, deliveries/s", value["rate"])
         row(f"throughput {key}, ratio to baseline", value["ratio"], fmt="{:.2f}")
+    if results.get("slow"):
+        slow_ms = results.get("args", {}).get("slow_ms", 200)
+        for key, value in results["slow"].items():
+            row(f"10 receivers answering in {slow_ms} ms, {key}, deliveries/s", value["rate"])
+        connections = ", ".join(f"{key}: {value['connections']}" for key, value in results["slow"].items())
+        lines.append(f"Database connections held by the workers during the slow runs (at most): {connections}.")
+    for hol in results.get("headofline", []):
+        lines.append(
+            f"Fan-out to a fast receiver and one answering in {hol['slow_ms']} ms, {hol['events']} events at "
+            f"{hol['rate']:g}/s: the fast receiver's latency mean {hol['fast_mean_ms']:.0f} ms, "
+            f"p99 {hol['fast_p99_ms']:.0f} ms, max {hol['fast_max_ms']:.0f} ms."
+        )
     if "latency" in results:
         lat = results["latency"]
         lines += [
@@ -405,12 +473,16 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3, help="repetitions of each throughput measurement")
     parser.add_argument("--notifications", type=int, default=5000, help="notifications per throughput run")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 2, help="N for the N-worker runs")
-    parser.add_argument("--concurrency", type=int, default=32, help="threads per worker process")
+    parser.add_argument(
+        "--concurrency", type=int, default=512, help="POSTs in flight per worker process (DISPATCHER_CONCURRENCY)"
+    )
+    parser.add_argument("--slow-ms", type=int, default=200, help="answer time of the slow receivers")
+    parser.add_argument("--slow-notifications", type=int, default=5000, help="notifications of the slow run")
     parser.add_argument("--latency-rate", type=float, default=100)
     parser.add_argument("--latency-seconds", type=float, default=20)
     parser.add_argument("--memory-deliveries", type=int, default=100_000)
     parser.add_argument("--history-notifications", type=int, default=1_000_000)
-    parser.add_argument("--only", help="comma-separated: throughput,latency,isolation,memory,history")
+    parser.add_argument("--only", help="comma-separated: throughput,slow,headofline,latency,isolation,memory,history")
     parser.add_argument("--keep", action="store_true", help="keep the bench database")
     parser.add_argument("--render", metavar="JSON", help="only print the Markdown table of an earlier result")
     args = parser.parse_args()
@@ -425,7 +497,7 @@ def main() -> None:
     recreate_database(source_url, name)
     os.environ.update({"DATABASE_URL": url, "DJANGO_SETTINGS_MODULE": "dispatcher.settings", "LOG_LEVEL": "WARNING"})
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    only = set((args.only or "throughput,latency,isolation,memory,history").split(","))
+    only = set((args.only or "throughput,slow,headofline,latency,isolation,memory,history").split(","))
 
     import django
 
@@ -459,6 +531,24 @@ def main() -> None:
                     print(f"{label}: {measured['rate']:.0f}/s, baseline {base:.0f}/s", flush=True)
                 results["throughput"][label] = {"rate": summary(rates), "ratio": summary(ratios)}
             results["baseline"] = summary(baselines)
+        if "slow" in only:
+            results["slow"] = {}
+            for workers in (1, args.workers):
+                rates, connections = [], []
+                for _ in range(args.runs):
+                    measured = bench.throughput(
+                        workers=workers, fanout=10, notifications=args.slow_notifications,
+                        path=f"/slow/{{i}}?ms={args.slow_ms}",
+                    )  # fmt: skip
+                    rates.append(measured["rate"])
+                    connections.append(measured["connections_max"])
+                    print(f"slow receivers, {workers} workers: {measured['rate']:.0f}/s", flush=True)
+                results["slow"][f"{workers} workers"] = {"rate": summary(rates), "connections": max(connections)}
+        if "headofline" in only:
+            results["headofline"] = [
+                bench.head_of_line(events=events, rate=rate, slow_ms=500) for events, rate in ((100, 10), (200, 25))
+            ]
+            print("head of line", results["headofline"], flush=True)
         if "latency" in only:
             results["latency_rate"] = args.latency_rate
             results["latency"] = bench.latency(rate=args.latency_rate, seconds=args.latency_seconds)

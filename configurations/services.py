@@ -227,14 +227,23 @@ def configuration_enable(*, configuration: Configuration) -> Configuration:
     return configuration
 
 
-def configuration_note_outcome(*, configuration: Configuration, succeeded: bool, at: datetime) -> None:
-    """Start the failing clock at a failure, stop it at a success; writes only when the state changes."""
-    if succeeded and configuration.failing_since is not None:
-        Configuration.objects.filter(pk=configuration.pk).update(failing_since=None)
-        configuration.failing_since = None
-    elif not succeeded and configuration.failing_since is None:
-        Configuration.objects.filter(pk=configuration.pk, failing_since__isnull=True).update(failing_since=at)
-        configuration.failing_since = at
+def configurations_note_outcomes(*, outcomes: dict[int, tuple[bool, datetime]]) -> tuple[list[int], list[int]]:
+    """The last outcome of each configuration in a batch of attempts (id -> (succeeded, when)): start the failing
+    clock at a failure, stop it at a success. Answers (the ids that started failing, the ids that recovered);
+    writes only what changes, in two statements at most."""
+    succeeded = [pk for pk, (ok, _) in outcomes.items() if ok]
+    failed = [pk for pk, (ok, _) in outcomes.items() if not ok]
+    recovered = list(
+        Configuration.objects.filter(pk__in=succeeded, failing_since__isnull=False).values_list("pk", flat=True)
+    )
+    if recovered:
+        Configuration.objects.filter(pk__in=recovered).update(failing_since=None)
+    started = list(
+        Configuration.objects.filter(pk__in=failed, failing_since__isnull=True).values_list("pk", flat=True)
+    )
+    for pk in started:
+        Configuration.objects.filter(pk=pk, failing_since__isnull=True).update(failing_since=outcomes[pk][1])
+    return started, recovered
 
 
 def configuration_disable(*, configuration_id: int, reason: str, now: datetime | None = None) -> bool:

@@ -53,6 +53,9 @@ def validate_target_url(url: str, *, production: bool) -> str:
     address = ip_literal(host)
     if address is None and not _valid_hostname(host):
         raise ValidationError(f"{host!r} is not a valid host name.", code="host")
+    if isinstance(address, ipaddress.IPv4Address) and host != str(address):
+        # 127.1, 2130706433, 0x7f000001: resolvers read them as addresses, HTTP clients refuse or misread them.
+        raise ValidationError(f"Write the IP address {host!r} in the usual dotted form: {address}.", code="host")
     if production:
         # The rule the transport applies at connect time, to the same address however it is spelled.
         if host.rstrip(".").lower() == "localhost" or (address is not None and not is_public_address(address)):

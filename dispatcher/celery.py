@@ -9,10 +9,10 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dispatcher.settings")
 app = Celery("dispatcher")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 # Celery's Django fixup closes every database connection before and after every task unless this is set:
-# a new PostgreSQL connection (a forked backend) per delivery. Workers keep their connections instead; one
-# that broke (a database restart) is closed and opened again by the engine's retries (delivery._db_retrying).
+# a new PostgreSQL connection (a forked backend) per task. Workers keep their connections instead; one that
+# broke (a database restart) is closed and opened again by the engine's retries (engine.batches.db_retrying).
 app.conf.update(CELERY_DB_REUSE_MAX=10**9)
-app.autodiscover_tasks(["dispatcher", "inbox"])
+app.autodiscover_tasks(["dispatcher", "engine", "inbox"])
 
 
 @app.on_after_finalize.connect
@@ -20,8 +20,8 @@ def _schedule_periodic_tasks(sender, **_kwargs):
     from dispatcher.conf import dispatcher_settings
 
     conf = dispatcher_settings()
-    sender.add_periodic_task(conf.sweep_interval, sender.signature("dispatcher.sweep"), name="sweep due notifications")
-    sender.add_periodic_task(3600.0, sender.signature("dispatcher.purge_history"), name="purge old history")
+    sender.add_periodic_task(conf.sweep_interval, sender.signature("engine.sweep"), name="ring lanes with due work")
+    sender.add_periodic_task(3600.0, sender.signature("engine.purge_history"), name="purge old history")
     sender.add_periodic_task(
         3600.0, sender.signature("dispatcher.clear_expired_tokens"), name="delete expired API access tokens"
     )
@@ -48,6 +48,21 @@ def _count_failure(sender=None, **_kwargs):
     from dispatcher.metrics import record_task
 
     record_task(task=sender.name, state="failure")
+
+
+@signals.worker_shutting_down.connect
+def _stop_engine(**_kwargs):
+    """A warm shutdown lets the POSTs in flight end and saves them (a killed worker's are taken over)."""
+    from engine.loop import stop_running_engine
+
+    stop_running_engine()
+
+
+@signals.worker_process_shutdown.connect
+def _stop_engine_in_child(**_kwargs):
+    from engine.loop import stop_running_engine
+
+    stop_running_engine()
 
 
 @signals.worker_init.connect

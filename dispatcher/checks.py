@@ -11,7 +11,7 @@ from dispatcher.conf import MODES
 @register(Tags.compatibility, deploy=False)
 def check_dispatcher_settings(app_configs=None, **kwargs):
     from dispatcher.conf import dispatcher_settings
-    from dispatcher.transport import parse_networks
+    from engine.transport import parse_networks
 
     errors = []
 
@@ -41,12 +41,13 @@ def check_dispatcher_settings(app_configs=None, **kwargs):
             error(f"DISPATCHER_{name.upper()} must be positive.", "Use a number of seconds above 0.", "E007")
     if conf.response_max_bytes < 1024:
         error("DISPATCHER_RESPONSE_MAX_BYTES must be at least 1024.", "The default is 65536 (64 KiB).", "E008")
-    if conf.batch_size < 1 or conf.batch_concurrency < 1:
-        error(
-            "DISPATCHER_BATCH_SIZE and DISPATCHER_BATCH_CONCURRENCY must be at least 1.",
-            "The defaults are 20 and 8.",
-            "E011",
-        )
+    for name in ("concurrency", "configuration_concurrency", "host_concurrency", "claim_batch", "record_batch"):
+        if getattr(conf, name) < 1:
+            error(
+                f"DISPATCHER_{name.upper()} must be at least 1.",
+                "docs/settings.md gives the defaults and what each bounds.",
+                "E011",
+            )
     if conf.history_retention_days < 1:
         error("DISPATCHER_HISTORY_RETENTION_DAYS must be at least 1.", "The default is 60.", "E009")
     try:

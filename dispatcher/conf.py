@@ -22,17 +22,18 @@ class DispatcherSettings:
     total_timeout: float  # the whole response, however slowly it drips
     response_max_bytes: int
     sweep_interval: float
-    stuck_grace: float  # an enqueued notification not picked up after this long is enqueued again
-    sweep_batch: int
-    countdown_max: float  # retries due sooner than this are also enqueued with a Celery countdown
+    stuck_grace: float  # a bulk resend job whose worker has not reported for this long is started again
     history_retention_days: int
     purge_batch: int
     allowed_networks: tuple[str, ...]  # production mode: private networks receivers may still be on
     lease_margin: float  # seconds a claim outlives the longest possible POST
     failing_disable_after: float  # seconds of continuous failure before a configuration is disabled
-    batch_size: int  # notifications per message (a fan-out, a sweep)
-    batch_concurrency: int  # threads of a worker process that deliver a message's notifications side by side
-    slow_after: float  # seconds an attempt may run before its configuration counts as slow (dispatcher.gate)
+    concurrency: int  # POSTs in flight at once in one worker process
+    configuration_concurrency: int  # ... for one configuration (its fair share of the worker)
+    host_concurrency: int  # ... to one host (scheme, name, port), whatever the configurations
+    claim_batch: int  # notifications claimed by one statement at most
+    record_batch: int  # attempts saved by one statement at most
+    slow_after: float  # seconds a configuration's oldest POST may run, with no place left, before it counts as slow
 
     @property
     def sandbox(self) -> bool:
@@ -58,14 +59,15 @@ def dispatcher_settings() -> DispatcherSettings:
         response_max_bytes=int(raw["RESPONSE_MAX_BYTES"]),
         sweep_interval=float(raw["SWEEP_INTERVAL"]),
         stuck_grace=float(raw["STUCK_GRACE"]),
-        sweep_batch=int(raw["SWEEP_BATCH"]),
-        countdown_max=float(raw["COUNTDOWN_MAX"]),
         history_retention_days=int(raw["HISTORY_RETENTION_DAYS"]),
         purge_batch=int(raw["PURGE_BATCH"]),
         allowed_networks=tuple(raw["ALLOWED_NETWORKS"]),
         lease_margin=float(raw["LEASE_MARGIN"]),
         failing_disable_after=float(raw["FAILING_DISABLE_AFTER"]),
-        batch_size=int(raw["BATCH_SIZE"]),
-        batch_concurrency=int(raw["BATCH_CONCURRENCY"]),
+        concurrency=int(raw["CONCURRENCY"]),
+        configuration_concurrency=int(raw["CONFIGURATION_CONCURRENCY"]),
+        host_concurrency=int(raw["HOST_CONCURRENCY"]),
+        claim_batch=int(raw["CLAIM_BATCH"]),
+        record_batch=int(raw["RECORD_BATCH"]),
         slow_after=float(raw["SLOW_AFTER"]),
     )

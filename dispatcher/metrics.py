@@ -35,7 +35,8 @@ QUEUES = ("deliveries", "retries", "maintenance")
 
 
 @lru_cache(maxsize=1)
-def _redis() -> redis.Redis:
+def redis_client() -> redis.Redis:
+    """The process's Redis client for the product's own keys (metrics, heartbeats, doorbells)."""
     return redis.Redis.from_url(settings.REDIS_URL, socket_timeout=2, socket_connect_timeout=2)
 
 
@@ -72,7 +73,7 @@ class _Buffer:
         if not counts:
             return
         try:
-            pipe = _redis().pipeline(transaction=False)
+            pipe = redis_client().pipeline(transaction=False)
             for (key, field), amount in counts.items():
                 if float(amount).is_integer():
                     pipe.hincrby(key, field, int(amount))
@@ -114,7 +115,7 @@ def flush() -> None:
 
 def heartbeat(name: str) -> None:
     try:
-        _redis().hset(HEARTBEATS, name, time.time())
+        redis_client().hset(HEARTBEATS, name, time.time())
     except redis.RedisError as exc:
         log.warning("heartbeat_failed", error=str(exc))
 
@@ -136,7 +137,7 @@ def start_heartbeat(name: str | None = None) -> threading.Thread:
 def workers_last_seen() -> dict[str, float]:
     """Seconds since each worker's last heartbeat."""
     now = time.time()
-    return {name.decode(): now - float(seen) for name, seen in _redis().hgetall(HEARTBEATS).items()}
+    return {name.decode(): now - float(seen) for name, seen in redis_client().hgetall(HEARTBEATS).items()}
 
 
 def _histogram(name: str, documentation: str, key: str, buckets: tuple[float, ...], raw: dict) -> HistogramMetricFamily:
@@ -159,7 +160,7 @@ class DispatcherCollector(Collector):
         from history.choices import OPEN_STATUSES
         from history.models import Notification
 
-        r = _redis()
+        r = redis_client()
         counters = {k.decode(): int(v) for k, v in r.hgetall(COUNTERS).items()}
         attempts = CounterMetricFamily(
             "hotmart_dispatcher_attempts",

@@ -1,5 +1,5 @@
-"""Recording events: one transaction saves the event and one notification per matching configuration,
-and the notifications' ids are enqueued once it commits.
+"""Recording events: one transaction saves the event and one notification per matching configuration, each in
+its lane, and the lanes' doorbells ring once it commits (engine/doorbell.py).
 
 ``event_publish`` is the only place that fans an event out. Its recipients are the producer's matching
 configurations and, for a sale made through an affiliate's hotlink, the affiliate's matching configurations;
@@ -24,7 +24,7 @@ from configurations.events import AFFILIATE_EVENTS, PURCHASE_EVENTS, SUBSCRIPTIO
 from configurations.models import Account, Configuration, Product
 from dispatcher.catalogue import PRODUCER, Audience, Body, PayloadContext, affiliate_audience, payload_encode
 from dispatcher.facts import epoch_ms, sale_facts, test_sale_facts
-from dispatcher.queue import bulk_resends_enqueue, deliveries_enqueue, lane_for
+from engine.doorbell import bulk_resends_enqueue, lane_for, ring
 from history import selectors as history_selectors
 from history import services as history_services
 from history.choices import NotificationStatus
@@ -48,8 +48,8 @@ def event_publish(
 ) -> RecordedEvent:
     """Save an event with its frozen facts and one pending notification per recipient configuration.
 
-    Call it inside the transaction that saves the sale facts it reports; the notifications are enqueued once
-    that transaction commits. The facts hold everything the payloads are built from, so the event alone
+    Call it inside the transaction that saves the sale facts it reports; the lanes' doorbells ring once that
+    transaction commits. The facts hold everything the payloads are built from, so the event alone
     rebuilds every payload sent (see ``notification_body``). ``transaction_code`` files a non-purchase event
     (a members-area one) under its transaction; purchase events are filed under theirs anyway.
     """
@@ -69,29 +69,21 @@ def event_publish(
         recipients = list(_recipients(event=event, product=product, producer=account))
         items = [_new_notification(configuration, body) for configuration, body in recipients]
         notifications = history_services.notifications_create(event=event, items=items, now=timezone.now())
-        # Each notification rides its lane: a failing configuration's go to the retries lane, a tenant with
-        # its own queue gets it (dispatcher/queue.py).
-        lanes: dict[str, list[int]] = {}
-        for notification, (configuration, _body) in zip(notifications, recipients, strict=True):
-            lane = lane_for(failing=configuration.failing_since is not None, owner_id=configuration.owner_id)
-            lanes.setdefault(lane, []).append(notification.pk)
+        lanes = [item.lane for item in items]
         if lanes:
-            transaction.on_commit(lambda: _enqueue_lanes(lanes))
+            transaction.on_commit(lambda: ring(lanes))
     return RecordedEvent(event=event, notifications=notifications)
 
 
-def _enqueue_lanes(lanes: dict[str, list[int]]) -> None:
-    for lane, ids in lanes.items():
-        deliveries_enqueue(ids, lane=lane)
-
-
 def _new_notification(configuration: Configuration, body: Body) -> history_services.NewNotification:
-    """A notification for ``configuration``, owned by its owner (the producer, or an affiliate)."""
+    """A notification for ``configuration``, owned by its owner (the producer, or an affiliate), in its lane: a
+    failing configuration's waits in the retries lane, a tenant with its own queue gets it."""
     return history_services.NewNotification(
         configuration_id=configuration.pk,
         owner_id=configuration.owner_id,
         payload=body.text,
         content_type=body.content_type,
+        lane=lane_for(failing=configuration.failing_since is not None, owner_id=configuration.owner_id),
     )
 
 
@@ -231,13 +223,13 @@ def notification_resend(*, owner: AbstractBaseUser, notification_id: int) -> Not
         raise ValidationError({"notification": f"No notification {notification_id}."})
     if notification.configuration_id is None:
         raise ValidationError({"notification": "Its configuration was removed: there is no URL to send it to."})
+    lane = lane_for(failing=notification.configuration.failing_since is not None, owner_id=notification.owner_id)
     with transaction.atomic():
-        fresh = history_services.notifications_request_resend(notification_ids=[notification.pk], now=timezone.now())
+        fresh = history_services.notifications_request_resend(
+            notification_ids=[notification.pk], now=timezone.now(), lane=lane
+        )
         if fresh:
-            lane = lane_for(
-                failing=notification.configuration.failing_since is not None, owner_id=notification.owner_id
-            )
-            transaction.on_commit(lambda: deliveries_enqueue(fresh, lane=lane))
+            transaction.on_commit(lambda: ring([lane]))
     notification.refresh_from_db()
     return notification
 
@@ -272,14 +264,11 @@ def configuration_test_post(*, owner: AbstractBaseUser, configuration: Configura
             buyer_email=facts["buyer"]["email"],
         )
         body = notification_body(event=event, configuration=configuration, hottok=account.hottok)
+        item = _new_notification(configuration, body)
         [notification] = history_services.notifications_create(
-            event=event,
-            items=[_new_notification(configuration, body)],
-            now=timezone.now(),
-            is_test=True,
+            event=event, items=[item], now=timezone.now(), is_test=True
         )
-        lane = lane_for(failing=configuration.failing_since is not None, owner_id=owner.pk)
-        transaction.on_commit(lambda: deliveries_enqueue([notification.pk], lane=lane))
+        transaction.on_commit(lambda: ring([item.lane]))
     return notification
 
 

@@ -227,10 +227,10 @@ CELERY_TASK_QUEUES = tuple(
     Queue(name) for name in dict.fromkeys(["deliveries", "retries", "maintenance", *DISPATCHER_TENANT_QUEUES.values()])
 )
 CELERY_TASK_ROUTES = {
-    "dispatcher.deliver": {"queue": "deliveries"},
-    "dispatcher.sweep": {"queue": "maintenance"},
-    "dispatcher.purge_history": {"queue": "maintenance"},
-    "dispatcher.bulk_resend": {"queue": "maintenance"},
+    "engine.doorbell": {"queue": "deliveries"},  # rung on the lane's own queue (engine/doorbell.py)
+    "engine.sweep": {"queue": "maintenance"},
+    "engine.purge_history": {"queue": "maintenance"},
+    "engine.bulk_resend": {"queue": "maintenance"},
     "dispatcher.clear_expired_tokens": {"queue": "maintenance"},
     "inbox.purge": {"queue": "maintenance"},
 }
@@ -254,20 +254,21 @@ DISPATCHER = {
     "RESPONSE_MAX_BYTES": env_int("DISPATCHER_RESPONSE_MAX_BYTES", 64 * 1024),
     "SWEEP_INTERVAL": env_float("DISPATCHER_SWEEP_INTERVAL", 1 if SANDBOX else 5),
     "STUCK_GRACE": env_float("DISPATCHER_STUCK_GRACE", 10 if SANDBOX else 120),
-    "SWEEP_BATCH": env_int("DISPATCHER_SWEEP_BATCH", 1000),
-    "COUNTDOWN_MAX": env_float("DISPATCHER_COUNTDOWN_MAX", 300),
     "HISTORY_RETENTION_DAYS": env_int("DISPATCHER_HISTORY_RETENTION_DAYS", 60),
     "PURGE_BATCH": env_int("DISPATCHER_PURGE_BATCH", 5000),
     "ALLOWED_NETWORKS": env_list("DISPATCHER_ALLOWED_NETWORKS", []),
     "LEASE_MARGIN": env_float("DISPATCHER_LEASE_MARGIN", 30),
     # Like Svix: a configuration failing for days with no success is disabled (1 day in the sandbox).
     "FAILING_DISABLE_AFTER": env_float("DISPATCHER_FAILING_DISABLE_AFTER", 86400 if SANDBOX else 5 * 86400),
-    # A message carries up to BATCH_SIZE notification ids; a worker process delivers them on up to
-    # BATCH_CONCURRENCY threads side by side (each holding its own database connection).
-    "BATCH_SIZE": env_int("DISPATCHER_BATCH_SIZE", 20),
-    "BATCH_CONCURRENCY": env_int("DISPATCHER_BATCH_CONCURRENCY", 8),
-    # One configuration may hold at most a quarter of those threads; when it has and its oldest attempt has run this
-    # long, its next notifications leave the deliveries lane for the retries lane (dispatcher/gate.py).
+    # The engine (docs/architecture.md): POSTs in flight at once in a worker process, and the fair shares of a
+    # configuration and of a host; notifications claimed, and attempts saved, per statement.
+    "CONCURRENCY": env_int("DISPATCHER_CONCURRENCY", 512),
+    "CONFIGURATION_CONCURRENCY": env_int("DISPATCHER_CONFIGURATION_CONCURRENCY", 64),
+    "HOST_CONCURRENCY": env_int("DISPATCHER_HOST_CONCURRENCY", 128),
+    "CLAIM_BATCH": env_int("DISPATCHER_CLAIM_BATCH", 100),
+    "RECORD_BATCH": env_int("DISPATCHER_RECORD_BATCH", 200),
+    # A configuration with no place left whose oldest POST has run this long is slow: its waiting notifications
+    # move from the deliveries lane to the retries lane (engine/loop.py).
     "SLOW_AFTER": env_float("DISPATCHER_SLOW_AFTER", 1),
 }
 

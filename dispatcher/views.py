@@ -28,7 +28,7 @@ def health(request: HttpRequest) -> JsonResponse:
     except Exception as exc:  # noqa: BLE001 - any failure is what the probe reports
         checks["database"] = f"error: {type(exc).__name__}"
     try:
-        metrics._redis().ping()
+        metrics.redis_client().ping()
         checks["redis"] = "ok"
         seen = metrics.workers_last_seen()
         freshest = min(seen.values(), default=None)

@@ -53,8 +53,8 @@ class Notification(models.Model):
     last_status_code = models.IntegerField(null=True, blank=True)
     last_attempt_at = models.DateTimeField(null=True, blank=True)
     next_attempt_at = models.DateTimeField(null=True, blank=True)
-    # When a message for it was last put on the queue; the sweep enqueues again what waits too long.
-    enqueued_at = models.DateTimeField(null=True, blank=True)
+    # The Celery queue whose workers send it (engine/doorbell.py lane_for): deliveries, retries or a tenant's.
+    lane = models.CharField(max_length=64, default="deliveries")
     # A worker's claim: while locked_until is in the future nobody else sends it.
     locked_until = models.DateTimeField(null=True, blank=True)
     lock_token = models.UUIDField(null=True, blank=True)
@@ -77,10 +77,10 @@ class Notification(models.Model):
             models.Index(fields=["configuration", "-created_at", "-id"], name="notification_config_created"),
             models.Index(fields=["configuration", "status"], name="notification_config_status"),
             models.Index(fields=["created_at"], name="notification_created"),
-            # The sweep: due open notifications, and manual resends waiting for a worker.
+            # The claims: a lane's due open notifications, and manual resends waiting for a worker.
             models.Index(
-                fields=["next_attempt_at"],
-                name="notification_due",
+                fields=["lane", "next_attempt_at"],
+                name="notification_lane_due",
                 condition=Q(status__in=OPEN_STATUSES),
             ),
             models.Index(

@@ -32,49 +32,6 @@ RESEND_OFFER_STATUSES = (NotificationStatus.FAILED, NotificationStatus.CANCELLED
 # --- For the engine ---------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Due:
-    id: int
-    retry: bool  # an attempt was made already
-    failing: bool  # its configuration is failing
-    owner_id: int
-
-
-def notifications_due(*, now: datetime, grace_seconds: float, limit: int) -> list[Due]:
-    """Notifications with something to send and no queued message known to be bringing it.
-
-    Something to send: open and due, or a manual resend requested. No message on its way: never enqueued,
-    or enqueued longer than ``grace_seconds`` ago without being picked up (the message was lost, e.g. Redis
-    was flushed). Not claimed by a worker right now.
-    """
-    stale = now - timedelta(seconds=grace_seconds)
-    waiting = Q(enqueued_at__isnull=True) | Q(enqueued_at__lte=stale)
-    unclaimed = Q(locked_until__isnull=True) | Q(locked_until__lt=now)
-    fields = ("id", "attempt_count", "configuration__failing_since", "owner_id")
-    due = list(
-        Notification.objects.filter(waiting, unclaimed, status__in=OPEN_STATUSES, next_attempt_at__lte=now)
-        .order_by("next_attempt_at")
-        .values_list(*fields)[:limit]
-    )
-    seen = {row[0] for row in due}
-    resends = (
-        Notification.objects.filter(waiting, unclaimed, resend_requested_at__isnull=False)
-        .order_by("resend_requested_at")
-        .values_list(*fields)[: max(0, limit - len(due))]
-    )
-    due += [row for row in resends if row[0] not in seen]
-    return [
-        Due(id=pk, retry=attempts > 0, failing=failing_since is not None, owner_id=owner_id)
-        for pk, attempts, failing_since, owner_id in due
-    ]
-
-
-def notifications_recipients(*, notification_ids: Sequence[int]) -> dict[int, tuple[int | None, int]]:
-    """Each notification's (configuration id, owner id): what a worker needs to share its threads fairly."""
-    rows = Notification.objects.filter(pk__in=notification_ids).values_list("pk", "configuration_id", "owner_id")
-    return {pk: (configuration_id, owner_id) for pk, configuration_id, owner_id in rows}
-
-
 def bulk_resends_stalled(*, now: datetime, grace_seconds: float) -> list[int]:
     """Bulk resend jobs not finished whose worker has not reported for a while: to be enqueued again."""
     stale = now - timedelta(seconds=grace_seconds)

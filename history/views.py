@@ -20,11 +20,11 @@ from django.views.decorators.http import require_POST
 
 from configurations import selectors as configuration_selectors
 from dispatcher import services as dispatcher_services
-from dispatcher import transport
 from dispatcher.dashboard.http import announce, is_htmx, safe_next
 from dispatcher.dashboard.http import fingerprint as _fingerprint
 from dispatcher.dashboard.http import live_url as _live_url
 from dispatcher.dashboard.http import unchanged as _unchanged
+from engine import transport
 from history import selectors as history_selectors
 from history.choices import OPEN_STATUSES, NotificationStatus
 from history.display import payload_shown

@@ -9,7 +9,7 @@ from django.db.models import Count, QuerySet
 
 from dispatcher.catalogue import payload_mask_secrets
 from dispatcher.logging import mask_secret
-from dispatcher.transport import HOTTOK_HEADER, masked_headers
+from engine.transport import HOTTOK_HEADER, masked_headers
 from inbox.conf import inbox_settings
 from inbox.models import Inbox, InboxRequest
 

@@ -13,8 +13,9 @@ Behaviour = Callable[[socket.socket, "HostileServer"], None]
 class HostileServer:
     """Accepts connections, reads each request, then runs ``behaviour`` on the socket."""
 
-    def __init__(self, behaviour: Behaviour, host: str = "127.0.0.1", port: int = 0):
+    def __init__(self, behaviour: Behaviour, host: str = "127.0.0.1", port: int = 0, read: bool = True):
         self.behaviour = behaviour
+        self.read = read  # False: the behaviour reads the request itself (e.g. after a TLS handshake)
         self.stopping = threading.Event()
         self.requests: list[bytes] = []
         self.open_connections = 0
@@ -48,9 +49,10 @@ class HostileServer:
             self.open_connections += 1
             self.max_open_connections = max(self.max_open_connections, self.open_connections)
         try:
-            request = read_request(conn)
-            with self._lock:
-                self.requests.append(request)
+            if self.read:
+                request = read_request(conn)
+                with self._lock:
+                    self.requests.append(request)
             self.behaviour(conn, self)
         except OSError:
             pass  # the client gave up, as it should

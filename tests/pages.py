@@ -5,12 +5,13 @@ from __future__ import annotations
 import hashlib
 import html
 import re
+import uuid
 from datetime import timedelta
 
-from django.db import transaction
 from django.utils import timezone
 
 from dispatcher.services import event_record
+from history import claims
 from history import services as history_services
 from history.choices import AttemptTrigger, ErrorKind, NotificationStatus
 from history.models import Notification
@@ -47,14 +48,14 @@ def add_attempt(
     final: str | None = None,
     manual: bool = False,
 ) -> None:
-    """Save one attempt as a worker would (claim, then record with its transition), without sending."""
+    """Save one attempt as a worker would (claim the row, then record with its transition), without sending."""
     now = timezone.now()
+    token = uuid.uuid4()
+    changes = {"lock_token": token, "locked_until": now + timedelta(seconds=60), "claimed_at": now}
     if manual:
-        Notification.objects.filter(pk=notification.pk).update(resend_requested_at=now)
-    else:  # the scheduled retry has come
-        Notification.objects.filter(pk=notification.pk, next_attempt_at__gt=now).update(next_attempt_at=now)
-    claimed = history_services.notification_claim(notification_id=notification.pk, now=now, lease_seconds=60)
-    assert claimed is not None
+        changes["resend_requested_at"] = now
+    Notification.objects.filter(pk=notification.pk).update(**changes)
+    claimed = Notification.objects.select_related("configuration").get(pk=notification.pk)
     ok = 200 <= status < 300
     target = final or (NotificationStatus.DELIVERED if ok else NotificationStatus.RETRYING)
     transition = history_services.Transition(
@@ -75,7 +76,5 @@ def add_attempt(
         error_kind=error_kind or ("" if ok else ErrorKind.HTTP_STATUS),
         error_message=error_message,
     )
-    with transaction.atomic():
-        history_services.attempt_record(
-            notification=claimed, lock_token=claimed.lock_token, attempt=attempt, transition=transition, now=now
-        )
+    record = claims.Record(notification.pk, token, attempt, transition)
+    assert claims.attempts_record(records=[record], now=now) == {notification.pk}

@@ -18,7 +18,7 @@ from dispatcher.catalogue.schema import Affiliates
 from dispatcher.dashboard.charts import HEIGHT, WIDTH, hour_bars
 from dispatcher.facts import epoch_ms, test_sale_facts
 from dispatcher.logging import mask_secret
-from dispatcher.transport import HOTTOK_HEADER
+from engine.transport import HOTTOK_HEADER
 from history import selectors as history_selectors
 from history.choices import NotificationStatus
 from history.selectors import NotificationFilters

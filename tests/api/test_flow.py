@@ -13,7 +13,7 @@ from history.choices import NotificationStatus
 from history.models import Notification
 from tests.api.conftest import Api, token_from_endpoint
 from tests.conftest import wait_until
-from tests.dispatcher.test_delivery import requests_to
+from tests.engine.test_delivery import requests_to
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 

@@ -13,7 +13,7 @@ from history.choices import NotificationStatus
 from history.models import Notification
 from tests.api.conftest import assert_error
 from tests.conftest import wait_until
-from tests.dispatcher.test_delivery import final, requests_to
+from tests.engine.test_delivery import final, requests_to
 
 TARGET = "https://hooks.zapier.com/hooks/standard/123/abc/"
 

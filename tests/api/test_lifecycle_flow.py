@@ -10,7 +10,7 @@ import pytest
 
 from tests.api.conftest import Api, token_from_endpoint
 from tests.conftest import wait_until
-from tests.dispatcher.test_delivery import requests_to
+from tests.engine.test_delivery import requests_to
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 

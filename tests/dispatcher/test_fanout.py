@@ -30,7 +30,7 @@ def test_each_matching_configuration_gets_one_notification(producer, product, dj
 
     assert {n.configuration_id for n in recorded.notifications} == {all_products.pk, this_product.pk}
     assert all(n.status == NotificationStatus.PENDING for n in recorded.notifications)
-    assert len(callbacks) == 1, "the ids are enqueued once the transaction commits"
+    assert len(callbacks) == 1, "the lane's doorbell rings once the transaction commits"
     event = Event.objects.get()
     assert event.buyer_email == "buyer@example.com"
     assert event.transaction.startswith("HP")

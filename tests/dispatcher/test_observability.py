@@ -13,7 +13,7 @@ from configurations.services import configuration_create
 from dispatcher import metrics
 from dispatcher.embedded_redis import EmbeddedRedis
 from tests.conftest import wait_until
-from tests.dispatcher.test_delivery import final, simulate
+from tests.engine.test_delivery import final, simulate
 
 pytestmark = [pytest.mark.django_db(transaction=True)]
 
@@ -22,10 +22,10 @@ pytestmark = [pytest.mark.django_db(transaction=True)]
 def other_redis():
     """A Redis no worker uses, so /health sees no heartbeat."""
     server = EmbeddedRedis(Path(tempfile.mkdtemp(prefix="hwds-health-")) / "redis.sock").start()
-    metrics._redis.cache_clear()
+    metrics.redis_client.cache_clear()
     with override_settings(REDIS_URL=server.url):
         yield server
-    metrics._redis.cache_clear()
+    metrics.redis_client.cache_clear()
     server.stop()
 
 
@@ -92,7 +92,7 @@ def test_metrics_count_attempts_latency_and_backlog(stack, client, httpserver, p
     assert sample(text, "hotmart_dispatcher_due_notifications") == 0
     assert sample(text, "hotmart_dispatcher_configurations", status="active") == 1
     assert sample(text, "hotmart_dispatcher_notifications_created_total") >= 1
-    assert sample(text, "hotmart_dispatcher_celery_tasks_total", task="dispatcher.deliver", state="success") >= 1
+    assert sample(text, "hotmart_dispatcher_celery_tasks_total", task="engine.doorbell", state="success") >= 1
     assert "hotmart_dispatcher_worker_last_seen_seconds{worker=" in text
 
 

@@ -15,7 +15,7 @@ from dispatcher.services import bulk_resend_start, configuration_stop, configura
 from history.choices import BulkResendStatus, NotificationStatus
 from history.models import BulkResend, Notification
 from tests.conftest import wait_until
-from tests.dispatcher.test_delivery import final, requests_to, simulate
+from tests.engine.test_delivery import final, requests_to, simulate
 from tests.factories import UserFactory
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]

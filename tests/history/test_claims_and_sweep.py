@@ -1,106 +1,187 @@
-"""The row is the truth: one worker at a time holds a notification, and the sweep finds what waits."""
+"""The row is the truth: claims take due notifications in batches, one worker at a time holds each, records save
+a batch in one go, and the sweep finds every lane that has work."""
 
 from datetime import timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from history import selectors, services
+from history import claims, services
 from history.choices import NotificationStatus
 from history.models import Notification
 from tests.factories import ConfigurationFactory
 
 
-def due_ids(**kwargs) -> list[int]:
-    return [due.id for due in selectors.notifications_due(**kwargs)]
+def claim(now, *, lane="deliveries", limit=100, lease_seconds=30, **kwargs):
+    return claims.notifications_claim(
+        lane=lane, limit=limit, now=now, lease_seconds=lease_seconds, max_attempts=5, **kwargs
+    )
+
+
+def attempt(number=1, status=200, trigger="automatic", **kwargs):
+    fields = {
+        "number": number,
+        "trigger": trigger,
+        "started_at": timezone.now(),
+        "duration_ms": 5,
+        "request_url": "http://x",
+        "request_headers": {},
+        "request_body_sha256": "0" * 64,
+        "response_status": status,
+        "response_headers": {},
+        "response_body": "",
+        "response_body_truncated": False,
+        "error_kind": "" if 200 <= status < 300 else "http_status",
+        "error_message": "",
+    }
+    return services.AttemptData(**{**fields, **kwargs})
+
+
+DELIVERED = services.Transition(NotificationStatus.DELIVERED)
+
+
+def record_of(claimed, data=None, transition=DELIVERED, **kwargs):
+    return claims.Record(claimed.pk, claimed.lock_token, data or attempt(), transition, **kwargs)
 
 
 @pytest.fixture
-def notification(producer, product):
+def publish(producer, product):
     from dispatcher.services import event_record
 
-    ConfigurationFactory(owner=producer)
-    return event_record(owner=producer, event_type="PURCHASE_APPROVED", product=product).notifications[0]
+    def publish(configurations=1):
+        for _ in range(configurations - ConfigurationFactory._meta.model.objects.filter(owner=producer).count()):
+            ConfigurationFactory(owner=producer)
+        return event_record(owner=producer, event_type="PURCHASE_APPROVED", product=product).notifications
+
+    return publish
+
+
+@pytest.fixture
+def notification(publish):
+    return publish()[0]
 
 
 def test_a_claimed_notification_cannot_be_claimed_again_until_its_lease_ends(notification):
     now = timezone.now()
-    first = services.notification_claim(notification_id=notification.pk, now=now, lease_seconds=30)
-    assert first is not None and first.lock_token
-    assert services.notification_claim(notification_id=notification.pk, now=now, lease_seconds=30) is None
-    later = now + timedelta(seconds=31)
-    second = services.notification_claim(notification_id=notification.pk, now=later, lease_seconds=30)
-    assert second is not None and second.lock_token != first.lock_token
+    [first] = claim(now)
+    assert first.pk == notification.pk and first.lock_token
+    assert claim(now) == [], "claimed: not due for anyone else"
+    assert claim(now + timedelta(seconds=29)) == []
+    [second] = claim(now + timedelta(seconds=31))
+    assert second.lock_token != first.lock_token
+    assert second.interrupted_at == first.claimed_at == now, "it knows it takes over a claim that never finished"
 
 
-def test_final_or_not_yet_due_notifications_are_not_claimed(notification):
+def test_final_not_yet_due_or_other_lane_notifications_are_not_claimed(notification):
     now = timezone.now()
     Notification.objects.filter(pk=notification.pk).update(next_attempt_at=now + timedelta(seconds=10))
-    assert services.notification_claim(notification_id=notification.pk, now=now, lease_seconds=30) is None
+    assert claim(now) == []
     Notification.objects.filter(pk=notification.pk).update(next_attempt_at=now, status=NotificationStatus.DELIVERED)
-    assert services.notification_claim(notification_id=notification.pk, now=now, lease_seconds=30) is None
+    assert claim(now) == []
+    Notification.objects.filter(pk=notification.pk).update(status=NotificationStatus.RETRYING, lane="retries")
+    assert claim(now) == [], "waits in the retries lane"
+    assert [c.pk for c in claim(now, lane="retries")] == [notification.pk]
 
 
-def test_an_attempt_recorded_with_a_lost_claim_is_dropped(notification):
+def test_a_batch_is_claimed_oldest_first_up_to_the_limit(publish):
+    notifications = [publish()[0] for _ in range(5)]
     now = timezone.now()
-    stale = services.notification_claim(notification_id=notification.pk, now=now, lease_seconds=1)
-    fresh = services.notification_claim(
-        notification_id=notification.pk, now=now + timedelta(seconds=2), lease_seconds=30
+    for age, n in enumerate(notifications):  # the last one published has waited longest
+        Notification.objects.filter(pk=n.pk).update(next_attempt_at=now - timedelta(seconds=age))
+
+    batch = claim(now, limit=3)
+
+    assert sorted(c.pk for c in batch) == sorted(n.pk for n in notifications[2:])
+    assert len({c.lock_token for c in batch}) == 1, "one claim, one token"
+    assert sorted(c.pk for c in claim(now)) == sorted(n.pk for n in notifications[:2]), "the rest, for the next"
+
+
+def test_a_configuration_gets_no_more_than_its_places(publish, producer):
+    for _ in range(4):
+        publish(configurations=3)  # 4 events x 3 configurations
+    [full, partial, free] = ConfigurationFactory._meta.model.objects.filter(owner=producer).order_by("id")
+
+    batch = claim(timezone.now(), places={full.pk: 0, partial.pk: 1}, default_places=2)
+
+    taken = [c.configuration_id for c in batch]
+    assert taken.count(full.pk) == 0, "no place left: skipped by the claim itself"
+    assert taken.count(partial.pk) == 1
+    assert taken.count(free.pk) == 2
+    left = Notification.objects.filter(lock_token__isnull=True, configuration=full)
+    assert left.count() == 4 and all(n.next_attempt_at <= timezone.now() for n in left), "still due, untouched"
+
+
+def test_a_claim_costs_the_same_few_statements_for_one_notification_or_a_hundred(publish):
+    def statements(count):
+        for _ in range(count):
+            publish()
+        with CaptureQueriesContext(connection) as queries:
+            batch = claim(timezone.now(), limit=count)
+        assert len(batch) == count
+        return len([q for q in queries.captured_queries if not q["sql"].startswith(("SAVEPOINT", "RELEASE"))])
+
+    assert statements(1) == statements(100) == (3 if connection.vendor == "postgresql" else 4)
+
+
+def test_a_manual_resend_is_claimed_first_and_keeps_the_schedule(notification):
+    now = timezone.now()
+    later = now + timedelta(hours=1)
+    Notification.objects.filter(pk=notification.pk).update(
+        status=NotificationStatus.RETRYING, next_attempt_at=later, resend_requested_at=now
     )
-    data = services.AttemptData(
-        number=1,
-        trigger="automatic",
-        started_at=now,
-        duration_ms=5,
-        request_url="http://x",
-        request_headers={},
-        request_body_sha256="0" * 64,
-        response_status=200,
-        response_headers={},
-        response_body="",
-        response_body_truncated=False,
-        error_kind="",
-        error_message="",
-    )
-    assert (
-        services.attempt_record(
-            notification=stale,
-            lock_token=stale.lock_token,
-            attempt=data,
-            transition=services.Transition("delivered"),
-            now=now,
+    [claimed] = claim(now)
+    assert claimed.manual
+    assert Notification.objects.get(pk=notification.pk).next_attempt_at == later
+
+
+def test_a_batch_of_records_is_one_statement_and_a_lost_claim_saves_nothing(publish):
+    for _ in range(3):
+        publish()
+    now = timezone.now()
+    [first, second, third] = claim(now, lease_seconds=1)
+    [taken_over] = [c for c in claim(now + timedelta(seconds=2), limit=1)]  # first's lease ran out
+    assert taken_over.pk == first.pk
+
+    with CaptureQueriesContext(connection) as queries:
+        saved = claims.attempts_record(
+            records=[
+                record_of(first),
+                record_of(second, attempt(status=500), services.Transition("retrying", now, ""), lane="retries"),
+                record_of(third),
+            ]
         )
-        is None
-    )
-    saved = services.attempt_record(
-        notification=fresh,
-        lock_token=fresh.lock_token,
-        attempt=data,
-        transition=services.Transition("delivered"),
-        now=now,
-    )
-    assert saved is not None
-    notification.refresh_from_db()
-    assert notification.status == "delivered" and notification.attempt_count == 1 and notification.lock_token is None
+
+    assert saved == {second.pk, third.pk}, "the stale claim of the first saves nothing: its taker's record stands"
+    if connection.vendor == "postgresql":
+        assert len(queries.captured_queries) == 1
+    rows = {n.pk: n for n in Notification.objects.filter(pk__in=[first.pk, second.pk, third.pk])}
+    assert rows[first.pk].attempt_count == 0 and rows[first.pk].lock_token == taken_over.lock_token
+    assert (rows[second.pk].status, rows[second.pk].lane, rows[second.pk].attempt_count) == ("retrying", "retries", 1)
+    assert rows[second.pk].lock_token is None and rows[second.pk].last_status_code == 500
+    assert (rows[third.pk].status, rows[third.pk].delivered_at is not None) == ("delivered", True)
+    assert rows[third.pk].attempts.get().response_status == 200
 
 
-def test_sweep_finds_due_notifications_whose_message_is_overdue(notification):
+def test_the_sweep_finds_every_lane_with_work(notification):
     now = timezone.now()
-    grace = 10
-    assert due_ids(now=now, grace_seconds=grace, limit=10) == [], "just enqueued"
-    Notification.objects.filter(pk=notification.pk).update(enqueued_at=now - timedelta(seconds=grace + 1))
-    assert due_ids(now=now, grace_seconds=grace, limit=10) == [notification.pk]
-    Notification.objects.filter(pk=notification.pk).update(enqueued_at=None)
-    assert due_ids(now=now, grace_seconds=grace, limit=10) == [notification.pk]
+    lanes = ["deliveries", "retries", "tenant-a"]
+    assert claims.lanes_with_work(lanes=lanes, now=now) == ["deliveries"]
+    Notification.objects.filter(pk=notification.pk).update(lane="tenant-a")
+    assert claims.lanes_with_work(lanes=lanes, now=now) == ["tenant-a"]
     # not while a worker holds it, nor before it is due, nor once it is final
     Notification.objects.filter(pk=notification.pk).update(locked_until=now + timedelta(seconds=5))
-    assert due_ids(now=now, grace_seconds=grace, limit=10) == []
+    assert claims.lanes_with_work(lanes=lanes, now=now) == []
     Notification.objects.filter(pk=notification.pk).update(
         locked_until=None, next_attempt_at=now + timedelta(seconds=5)
     )
-    assert due_ids(now=now, grace_seconds=grace, limit=10) == []
+    assert claims.lanes_with_work(lanes=lanes, now=now) == []
     Notification.objects.filter(pk=notification.pk).update(next_attempt_at=now, status=NotificationStatus.FAILED)
-    assert due_ids(now=now, grace_seconds=grace, limit=10) == []
+    assert claims.lanes_with_work(lanes=lanes, now=now) == []
+    # a manual resend of a failed notification is work too
+    Notification.objects.filter(pk=notification.pk).update(resend_requested_at=now, lane="retries")
+    assert claims.lanes_with_work(lanes=lanes, now=now) == ["retries"]
 
 
 def test_purge_deletes_only_history_older_than_the_cutoff(notification, product, producer):
@@ -118,32 +199,10 @@ def test_purge_deletes_only_history_older_than_the_cutoff(notification, product,
     assert Event.objects.filter(pk=recent.event.pk).exists()
 
 
-def test_sweep_finds_a_manual_resend_whose_message_was_lost(notification):
-    now = timezone.now()
-    Notification.objects.filter(pk=notification.pk).update(
-        status=NotificationStatus.FAILED, next_attempt_at=None, resend_requested_at=now, enqueued_at=now
-    )
-    assert due_ids(now=now, grace_seconds=10, limit=10) == []
-    later = now + timedelta(seconds=11)
-    assert due_ids(now=later, grace_seconds=10, limit=10) == [notification.pk]
-    claimed = services.notification_claim(notification_id=notification.pk, now=later, lease_seconds=30)
-    assert claimed is not None, "a failed notification can be claimed for its manual resend"
-
-
-def test_a_claim_taking_over_a_dead_workers_claim_says_when_that_one_started(notification):
-    now = timezone.now()
-    dead = services.notification_claim(notification_id=notification.pk, now=now, lease_seconds=1)
-    assert dead.interrupted_at is None, "nobody held it before"
-    taker = services.notification_claim(
-        notification_id=notification.pk, now=now + timedelta(seconds=2), lease_seconds=30
-    )
-    assert taker.interrupted_at == dead.claimed_at == now
-
-
 def test_the_sweep_records_an_attempt_cut_off_on_a_notification_nobody_will_claim_again(notification):
     """A worker died mid-POST, then the configuration was disabled: the lost attempt still shows."""
     now = timezone.now()
-    services.notification_claim(notification_id=notification.pk, now=now, lease_seconds=1)
+    claim(now, lease_seconds=1)
     services.notifications_cancel_for_configuration(configuration_id=notification.configuration_id, reason="off")
 
     assert services.notifications_close_interrupted(now=now) == 0, "its lease has not run out yet"
@@ -152,37 +211,25 @@ def test_the_sweep_records_an_attempt_cut_off_on_a_notification_nobody_will_clai
     closed = Notification.objects.get(pk=notification.pk)
     assert closed.status == NotificationStatus.CANCELLED and closed.lock_token is None
     assert closed.attempt_count == 1 and closed.last_status_code == -1
-    [attempt] = closed.attempts.all()
-    assert (attempt.number, attempt.response_status, attempt.error_kind) == (1, -1, "interrupted")
-    assert attempt.started_at == now
+    [lost] = closed.attempts.all()
+    assert (lost.number, lost.response_status, lost.error_kind) == (1, -1, "interrupted")
+    assert lost.started_at == now
     assert services.notifications_close_interrupted(now=now + timedelta(seconds=3)) == 0, "recorded once"
 
 
 def test_nul_in_what_a_receiver_sent_is_stored_escaped(notification):
-    now = timezone.now()
-    claim = services.notification_claim(notification_id=notification.pk, now=now, lease_seconds=30)
-    data = services.AttemptData(
-        number=1,
-        trigger="automatic",
-        started_at=now,
-        duration_ms=5,
-        request_url="http://x",
-        request_headers={},
-        request_body_sha256="0" * 64,
-        response_status=500,
+    [claimed] = claim(timezone.now())
+    data = attempt(
+        status=500,
         response_headers={"X-A\x00": "b\x00c"},
         response_body="o\x00k",
-        response_body_truncated=False,
-        error_kind="http_status",
         error_message="HTTP 500 Bro\x00ken",
     )
     transition = services.Transition(NotificationStatus.FAILED, None, "HTTP 500 Bro\x00ken")
 
-    assert services.attempt_record(
-        notification=claim, lock_token=claim.lock_token, attempt=data, transition=transition, now=now
-    )
+    assert claims.attempts_record(records=[record_of(claimed, data, transition)]) == {notification.pk}
 
-    attempt = Notification.objects.get(pk=notification.pk).attempts.get()
-    assert attempt.response_body == "o\\x00k" and attempt.response_headers == {"X-A\\x00": "b\\x00c"}
-    assert attempt.error_message == "HTTP 500 Bro\\x00ken" and attempt.response_escaped
+    stored = Notification.objects.get(pk=notification.pk).attempts.get()
+    assert stored.response_body == "o\\x00k" and stored.response_headers == {"X-A\\x00": "b\\x00c"}
+    assert stored.error_message == "HTTP 500 Bro\\x00ken" and stored.response_escaped
     assert Notification.objects.get(pk=notification.pk).status_reason == "HTTP 500 Bro\\x00ken"

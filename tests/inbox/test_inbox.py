@@ -23,7 +23,7 @@ from inbox.selectors import inbox_request_view, inbox_requests, inbox_url
 from inbox.services import inbox_create, inbox_requests_purge_expired, inbox_reset, inbox_update
 from sales.services import transaction_create
 from tests.conftest import wait_until
-from tests.dispatcher.test_delivery import final
+from tests.engine.test_delivery import final
 
 live = pytest.mark.django_db(transaction=True)
 

@@ -11,7 +11,7 @@ import pytest
 from configurations.services import affiliate_register, affiliation_create, configuration_create
 from history.choices import NotificationStatus
 from sales.services import transaction_create, transaction_transition
-from tests.dispatcher.test_delivery import final, requests_to
+from tests.engine.test_delivery import final, requests_to
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 

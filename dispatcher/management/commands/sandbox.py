@@ -20,8 +20,8 @@ class Command(BaseCommand):
         parser.add_argument(
             "--concurrency",
             type=int,
-            default=int(os.environ.get("WORKER_CONCURRENCY", "16")),
-            help="Worker threads, i.e. POSTs in flight at once.",
+            default=settings.DISPATCHER["CONCURRENCY"],
+            help="POSTs in flight at once in each worker (DISPATCHER_CONCURRENCY).",
         )
 
     def handle(self, *args, addrport, concurrency, **options):
@@ -29,6 +29,7 @@ class Command(BaseCommand):
         manage = shlex.quote(str(settings.BASE_DIR / "manage.py"))
         env = os.environ.copy()
         env["PYTHONUNBUFFERED"] = "1"
+        env["DISPATCHER_CONCURRENCY"] = str(max(1, int(concurrency)))
         manager = Manager(Printer(sys.stdout, colour=sys.stdout.isatty()))
         embedded = not os.environ.get("REDIS_URL")
         if embedded:
@@ -41,14 +42,15 @@ class Command(BaseCommand):
         manager.add_process(
             "web", f"{python} {manage} runserver {shlex.quote(addrport)} --noreload --insecure", env=env
         )
-        worker = f"{python} -m celery -A dispatcher worker --pool threads --without-gossip --without-mingle -l INFO"
+        # Celery's few threads only answer doorbells and run the periodic tasks; each worker's engine keeps the
+        # POSTs in flight on its event loop (docs/architecture.md).
+        worker = (
+            f"{python} -m celery -A dispatcher worker --pool threads --concurrency 4"
+            " --without-gossip --without-mingle -l INFO"
+        )
         # Two workers, two lanes: a failing or hanging receiver only holds up the retries worker.
-        manager.add_process(
-            "worker", f"{worker} -n deliveries@%h --concurrency {int(concurrency)} -Q deliveries,maintenance", env=env
-        )
-        manager.add_process(
-            "retries", f"{worker} -n retries@%h --concurrency {max(2, int(concurrency) // 2)} -Q retries", env=env
-        )
+        manager.add_process("worker", f"{worker} -n deliveries@%h -Q deliveries,maintenance", env=env)
+        manager.add_process("retries", f"{worker} -n retries@%h -Q retries", env=env)
         manager.add_process("beat", f"{python} -m celery -A dispatcher beat -l INFO -s {schedule}", env=env)
         self.stdout.write(
             "\n".join(

@@ -3,10 +3,12 @@ hanging receiver from holding up the healthy ones."""
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 
 import pytest
 from django.utils import timezone
+from werkzeug import Response
 
 from configurations.models import Configuration
 from configurations.services import configuration_create
@@ -15,7 +17,7 @@ from history.choices import NotificationStatus
 from history.models import Attempt, Notification
 from tests import hostile
 from tests.conftest import wait_until
-from tests.dispatcher.test_delivery import final, simulate
+from tests.engine.test_delivery import final, simulate
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
@@ -83,52 +85,14 @@ def _wait_for_healthy_deliveries(healthy_ids: list[int], count: int, *, timeout:
     wait_until(delivered, timeout=timeout, message=message)
 
 
-def test_a_hanging_receiver_does_not_hold_up_the_healthy_ones(stack, httpserver, producer, product):
-    """1 hanging and 10 healthy receivers; events fan out to all 11; 4 workers in the healthy lane, 1 in retries.
+def test_a_hanging_receiver_takes_only_its_share_and_holds_up_nobody(stack, httpserver, producer, product):
+    """The cold start: a receiver that hangs, not yet known to fail, beside 10 healthy ones, every event fanned
+    out to all 11, one deliveries-lane worker.
 
-    Every attempt to the hanging receiver takes the full 3 s total timeout. Had they stayed in the healthy
-    lane, delivering all healthy notifications would first take every hanging first attempt (the queue is
-    interleaved); with the retries lane, the healthy ones are all delivered while few hanging ones started.
-    """
-    hanging = hostile.HostileServer(hostile.drip_headers)
-    healthy_ids, stuck = _healthy_and_hanging(httpserver, producer, hanging)
-
-    stack.worker.stop()
-    lanes = [
-        stack.new_worker("healthy-lane", queues="deliveries,maintenance", concurrency=4),
-        stack.new_worker("retries-lane", queues="retries", concurrency=1),
-    ]
-    try:
-        for worker in lanes:
-            stack.start_worker(worker)
-        events = 40
-        for _ in range(events):
-            event_record(owner=producer, event_type="PURCHASE_APPROVED", product=product)
-        _wait_for_healthy_deliveries(
-            healthy_ids, events * len(healthy_ids), timeout=60, message="every healthy notification to be delivered"
-        )
-        hanging_attempts_started = len(hanging.requests)
-        rerouted = Notification.objects.filter(configuration=stuck, attempt_count=0).count()
-    finally:
-        for worker in lanes:
-            worker.stop()
-        hanging.stop()
-        stack.start_worker()
-
-    print(f"hanging attempts started while the healthy lane delivered {events * 10}: {hanging_attempts_started}")
-    assert hanging_attempts_started < events / 2, "the hanging receiver took the healthy lane's workers"
-    assert rerouted > 0, "queued hanging notifications moved to the retries lane without an attempt"
-    assert Configuration.objects.get(pk=stuck.pk).failing_since is not None
-
-
-def test_a_hanging_receiver_takes_only_its_share_of_a_workers_delivery_threads(stack, httpserver, producer, product):
-    """The cold start: a receiver that hangs, not yet known to fail, in the same messages as 10 healthy ones.
-
-    One deliveries-lane worker whose message threads share 4 delivery threads, and no retries worker. Each
-    hanging attempt would last 30 s. Without the fair share, the hanging receiver's first notifications take
-    all 4 threads (one per message) and the healthy ones wait those 30 s; with it, the hanging receiver holds
-    a quarter of them (1), its next notifications move to the retries lane, and every healthy one is delivered
-    before any hanging attempt has ended.
+    Each hanging attempt would last 30 s. The hanging receiver holds its share of the worker (4 POSTs in
+    flight) and no more; its other notifications are skipped by the claims, then move to the retries lane
+    once its oldest POST has run SLOW_AFTER; every healthy notification is delivered before any hanging attempt
+    has ended.
     """
     hanging = hostile.HostileServer(hostile.hang)
     healthy_ids, stuck = _healthy_and_hanging(httpserver, producer, hanging)
@@ -137,9 +101,8 @@ def test_a_hanging_receiver_takes_only_its_share_of_a_workers_delivery_threads(s
     lane = stack.new_worker(
         "one-lane",
         queues="deliveries,maintenance",
-        concurrency=8,
         env={
-            "DISPATCHER_BATCH_CONCURRENCY": "4",
+            "DISPATCHER_CONFIGURATION_CONCURRENCY": "4",
             "DISPATCHER_SLOW_AFTER": "0.5",
             "DISPATCHER_READ_TIMEOUT": "30",
             "DISPATCHER_TOTAL_TIMEOUT": "30",
@@ -156,17 +119,68 @@ def test_a_hanging_receiver_takes_only_its_share_of_a_workers_delivery_threads(s
             timeout=25,  # less than one hanging attempt lasts
             message="every healthy notification to be delivered while the hanging attempts still hang",
         )
+        moved = wait_until(
+            lambda: Notification.objects.filter(configuration=stuck, lane="retries", locked_until=None).count()
+            >= events - 4,
+            timeout=20,
+            message="the hanging receiver's waiting notifications to move to the retries lane",
+        )
         hanging_attempts_started = len(hanging.requests)
         hanging_attempts_ended = Attempt.objects.filter(notification__configuration=stuck).count()
-        untouched = Notification.objects.filter(configuration=stuck, attempt_count=0, locked_until=None).count()
     finally:
         hanging.stop()
         lane.stop()
         stack.start_worker()
 
     assert hanging_attempts_ended == 0, "a healthy notification waited for a hanging attempt to end"
-    assert hanging_attempts_started <= 1, "the hanging receiver took more than its share of the delivery threads"
-    assert untouched >= events - 1, "the hanging receiver's other notifications were left to the retries lane"
+    assert hanging_attempts_started == 4, "the hanging receiver took more (or less) than its share"
+    assert moved
+
+
+def test_a_failing_receivers_waiting_notifications_leave_the_deliveries_lane(stack, httpserver, producer, product):
+    """Its first failure starts the failing clock; its notifications still waiting (and one already on its way)
+    move to the retries lane, so the deliveries lane's workers spend nothing more on them."""
+    release = threading.Event()
+    seen = []
+
+    def fail_then_hold(_request):
+        seen.append(1)
+        if len(seen) > 1:
+            release.wait(timeout=60)  # a later attempt stays in flight: never recorded during the test
+        return Response("down", status=500)
+
+    httpserver.expect_request("/failing").respond_with_handler(fail_then_hold)
+    failing = configuration_create(
+        owner=producer, name="failing", events=["PURCHASE_APPROVED"], url=httpserver.url_for("/failing")
+    )
+    stack.worker.stop()
+    lane = stack.new_worker(
+        "deliveries-only",
+        queues="deliveries,maintenance",
+        env={
+            "DISPATCHER_CONFIGURATION_CONCURRENCY": "1",
+            "DISPATCHER_READ_TIMEOUT": "60",
+            "DISPATCHER_TOTAL_TIMEOUT": "60",
+        },
+    )
+    try:
+        for _ in range(5):
+            simulate(producer, product)
+        stack.start_worker(lane)
+        wait_until(
+            lambda: Notification.objects.filter(configuration=failing, lane="retries").count() == 5,
+            message="every notification of the failing receiver to wait in the retries lane",
+        )
+        recorded = Attempt.objects.filter(notification__configuration=failing).count()
+        posted = len(seen)
+    finally:
+        release.set()
+        lane.stop()
+        stack.start_worker()
+
+    assert Configuration.objects.get(pk=failing.pk).failing_since is not None
+    assert recorded == 1, "the deliveries lane recorded one failure, then left the rest to the retries lane"
+    assert posted <= 2, "at most one more POST was on its way when the failure was recorded"
 
 
 def test_a_tenant_with_its_own_queue_gets_everything_there(stack, httpserver, producer, product):
@@ -174,7 +188,7 @@ def test_a_tenant_with_its_own_queue_gets_everything_there(stack, httpserver, pr
     from django.conf import settings
     from django.test import override_settings
 
-    from dispatcher.queue import DELIVERIES, RETRIES, lane_for
+    from engine.doorbell import DELIVERIES, RETRIES, lane_for
 
     httpserver.expect_request("/hook").respond_with_data("ok", status=200)
     configuration_create(owner=producer, name="r", events=["PURCHASE_APPROVED"], url=httpserver.url_for("/hook"))
@@ -186,7 +200,8 @@ def test_a_tenant_with_its_own_queue_gets_everything_there(stack, httpserver, pr
         assert lane_for(failing=False, owner_id=producer.pk + 1000) == DELIVERIES
         assert lane_for(failing=True, owner_id=producer.pk + 1000) == RETRIES
         notification = simulate(producer, product)
-        assert broker.llen(queue) == 1, "the message went to the tenant's queue"
+        assert Notification.objects.get(pk=notification.pk).lane == queue
+        assert broker.llen(queue) == 1, "the doorbell rang on the tenant's queue"
     tenant_worker = stack.new_worker("tenant", queues=queue, concurrency=2)
     stack.start_worker(tenant_worker)
     try:

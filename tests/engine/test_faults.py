@@ -11,6 +11,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -20,11 +21,10 @@ from werkzeug import Response
 
 from configurations.services import configuration_create
 from dispatcher.embedded_redis import EmbeddedRedis
-from dispatcher.queue import deliveries_enqueue
 from history.choices import ErrorKind, NotificationStatus
 from history.models import Notification
 from tests.conftest import ROOT, Stack, _test_database_url, wait_until
-from tests.dispatcher.test_delivery import final, requests_to, simulate
+from tests.engine.test_delivery import extra_doorbells, final, requests_to, simulate
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
@@ -51,12 +51,22 @@ def private_redis():
     server.stop()
 
 
-@pytest.fixture
-def private_stack(private_redis, tmp_path):
-    running = Stack(tmp_path, redis_url=private_redis.url, DISPATCHER_RETRY_SCHEDULE="2,2,2,2")
+@contextmanager
+def alone(stack: Stack, running: Stack):
+    """``running`` is the only stack at work: the session's would take the same rows from the database."""
+    stack.stop()
     running.start()
-    yield running
-    running.stop()
+    try:
+        yield running
+    finally:
+        running.stop()
+        stack.start()
+
+
+@pytest.fixture
+def private_stack(stack, private_redis, tmp_path):
+    with alone(stack, Stack(tmp_path, redis_url=private_redis.url, DISPATCHER_RETRY_SCHEDULE="2,2,2,2")) as running:
+        yield running
 
 
 def cli_simulate(owner, redis_url: str) -> int:
@@ -127,13 +137,11 @@ def test_a_worker_dying_at_every_attempt_cannot_make_a_notification_go_out_more_
     stack, private_redis, tmp_path, httpserver, producer, product
 ):
     """However often the attempt is lost before it is recorded, each one counts: the 3-attempt limit holds."""
-    stack.stop()  # the session's worker would take the notification over too, and it is not the one killed
     running = Stack(tmp_path, redis_url=private_redis.url, DISPATCHER_MAX_ATTEMPTS="3", DISPATCHER_LEASE_MARGIN="0.5")
     receiver = KillingReceiver(running.worker, kills=3)
     httpserver.expect_request("/hook").respond_with_handler(receiver)
     configuration_create(owner=producer, name="r", events=["PURCHASE_APPROVED"], url=httpserver.url_for("/hook"))
-    running.start()
-    try:
+    with alone(stack, running):
         notification_id = cli_simulate(producer, private_redis.url)
         for attempt in (1, 2, 3):
             wait_until(lambda n=attempt: len(receiver.seen) >= n, timeout=60, message=f"POST number {attempt}")
@@ -142,9 +150,6 @@ def test_a_worker_dying_at_every_attempt_cannot_make_a_notification_go_out_more_
             # A new worker takes over once the lease runs out (it may POST, and die, before it answers a ping).
             running.worker.start()
         done = final(Notification.objects.get(pk=notification_id), timeout=60)
-    finally:
-        running.stop()
-        stack.start()
 
     assert done.status == NotificationStatus.FAILED
     assert [(a.number, a.error_kind) for a in done.attempts.all()] == [(n, ErrorKind.INTERRUPTED) for n in (1, 2, 3)]
@@ -252,8 +257,8 @@ def test_two_workers_and_duplicated_messages_send_each_attempt_once(stack, https
     stack.start_worker(second)
     try:
         notification = simulate(producer, product)
-        # six separate messages for the same notification, shared by the two workers
-        assert sum(deliveries_enqueue([notification.pk]) for _ in range(6)) == 6
+        # six more doorbells for the same lane, shared by the two workers
+        extra_doorbells(6)
         wait_until(lambda: receiver.seen, message="the first POST")
         # every duplicate is picked up by one of the two workers while the first POST is held open
         wait_until(

@@ -2,7 +2,7 @@
 
 import pytest
 
-from dispatcher.retry import Failure, RetryPolicy, Verdict, decide
+from engine.retry import Failure, RetryPolicy, Verdict, decide
 from history.choices import ErrorKind
 
 POLICY = RetryPolicy(max_attempts=5, schedule=(2, 4, 8, 16), jitter=0.1, retry_after_max=60)
