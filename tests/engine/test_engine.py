@@ -64,8 +64,12 @@ def test_a_fast_receiver_never_waits_for_a_slow_one_in_the_same_events(stack, ht
     held = Held()
     httpserver.expect_request("/fast").respond_with_data("ok", status=200)
     httpserver.expect_request("/slow").respond_with_handler(held)
-    fast = configuration_create(owner=producer, name="fast", events=["PURCHASE_APPROVED"], url=httpserver.url_for("/fast"))
-    slow = configuration_create(owner=producer, name="slow", events=["PURCHASE_APPROVED"], url=httpserver.url_for("/slow"))
+    fast = configuration_create(
+        owner=producer, name="fast", events=["PURCHASE_APPROVED"], url=httpserver.url_for("/fast")
+    )
+    slow = configuration_create(
+        owner=producer, name="slow", events=["PURCHASE_APPROVED"], url=httpserver.url_for("/slow")
+    )
     stack.worker.stop()
     worker = stack.new_worker("fan-out", env={**LONG_TIMEOUTS, "DISPATCHER_CONFIGURATION_CONCURRENCY": "8"})
     events = 40
@@ -74,8 +78,9 @@ def test_a_fast_receiver_never_waits_for_a_slow_one_in_the_same_events(stack, ht
             event_record(owner=producer, event_type="PURCHASE_APPROVED", product=product)
         stack.start_worker(worker)
         wait_until(
-            lambda: Notification.objects.filter(configuration=fast, status=NotificationStatus.DELIVERED).count()
-            == events,
+            lambda: (
+                Notification.objects.filter(configuration=fast, status=NotificationStatus.DELIVERED).count() == events
+            ),
             timeout=30,
             message="every fast notification to be delivered",
         )
