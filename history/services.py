@@ -52,9 +52,16 @@ class NewNotification:
 
 
 def notifications_create(
-    *, event: Event, items: Sequence[NewNotification], now: datetime, is_test: bool = False
+    *,
+    event: Event,
+    items: Sequence[NewNotification],
+    now: datetime,
+    is_test: bool = False,
+    send_at: datetime | None = None,
 ) -> list[Notification]:
-    """Save one pending notification per item, due now and marked as enqueued now (the caller enqueues)."""
+    """Save one pending notification per item, due now and marked as enqueued now (the caller enqueues).
+
+    With ``send_at`` (a scheduled event) they are due then instead and not enqueued: the sweep finds them."""
     notifications = [
         Notification(
             event=event,
@@ -65,8 +72,8 @@ def notifications_create(
             payload=item.payload,
             content_type=item.content_type,
             status=NotificationStatus.PENDING,
-            next_attempt_at=now,
-            enqueued_at=now,
+            next_attempt_at=send_at or now,
+            enqueued_at=None if send_at else now,
         )
         for item in items
     ]

@@ -35,7 +35,7 @@ def test_simulate_starts_a_card_purchase_and_moves_it(demo):
     assert moved["event"]["type"] == "PURCHASE_REFUNDED" and moved["transaction"]["status"] == "REFUNDED"
     assert moved["transaction"]["next"] == []
     text = run("simulate", "PURCHASE_APPROVED", "--owner", "demo")
-    assert "transaction HP" in text and "next: complete (from " in text and "refund" in text
+    assert "transaction HP" in text and "next: complete (really " in text and "refund" in text
 
 
 def test_simulate_issues_pix_and_billet_and_takes_an_event_name_as_the_target(demo):
@@ -226,7 +226,7 @@ def test_moving_a_transaction_the_wrong_way_names_the_allowed_moves(demo):
     with pytest.raises(CommandError) as caught:
         run("simulate", "--transaction", code, "--to", "expired")
     assert caught.value.returncode == 2
-    assert "cannot become EXPIRED. Allowed: COMPLETED (from" in str(caught.value)
+    assert "cannot become EXPIRED. Allowed: COMPLETED (really at" in str(caught.value)
     with pytest.raises(CommandError) as caught:
         run("simulate", "--transaction", code, "--to", "refunded", "--owner", "nobody")
     assert "Unknown owner" in str(caught.value)
