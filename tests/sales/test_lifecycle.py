@@ -11,6 +11,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from dispatcher.services import notification_resend
 from history.models import Event, Notification
 from sales import lifecycle
 from sales.lifecycle import PaymentType, PurchaseStatus, SubscriptionStatus
@@ -226,6 +227,36 @@ def test_a_billet_goes_overdue_at_its_due_date_when_scheduled_or_now_as_a_fast_f
     other = transaction_create(owner=producer, product=course, payment_type="billet").purchase
     now = transaction_transition(owner=producer, transaction=other.transaction, to="delayed")
     assert now.event.occurred_at < other.payment_due_at and "the payment's due date" in now.notes[0]
+
+
+def test_a_renewal_is_charged_now_or_scheduled_on_its_charge_date(producer, club, listener):
+    subscription = transaction_create(owner=producer, product=club).subscription
+    charge_date = subscription.date_next_charge
+
+    now = subscription_renew(owner=producer, subscriber_code=subscription.subscriber_code)
+    assert now.event.occurred_at < charge_date and "its charge date" in now.notes[0]
+
+    later = subscription_renew(owner=producer, subscriber_code=subscription.subscriber_code, schedule=True)
+    assert later.event.occurred_at == now.subscription.date_next_charge > charge_date
+    assert later.purchase.ordered_at == later.purchase.approved_at == later.event.occurred_at
+    assert all(n.next_attempt_at == later.event.occurred_at for n in later.notifications)
+    with pytest.raises(ValidationError) as caught:
+        subscription_renew(
+            owner=producer, subscriber_code=subscription.subscriber_code, schedule=True, at=timezone.now()
+        )
+    assert "not both" in caught.value.message_dict["schedule"][0]
+
+
+def test_a_scheduled_notification_is_not_resent_before_its_moment(producer, course, listener):
+    purchase = transaction_create(owner=producer, product=course).purchase
+    outcome = transaction_transition(owner=producer, transaction=purchase.transaction, to="completed", schedule=True)
+    [notification] = outcome.notifications
+
+    with pytest.raises(ValidationError) as caught:
+        notification_resend(owner=producer, notification_id=notification.pk)
+
+    assert "scheduled" in caught.value.message_dict["notification"][0]
+    assert Notification.objects.get(pk=notification.pk).resend_requested_at is None
 
 
 def test_a_moment_before_the_previous_event_is_refused(producer, course):

@@ -274,6 +274,19 @@ def test_first_access_then_modules_in_order_then_errors_are_shown(web, producer,
 # --- Subscriptions --------------------------------------------------------------------------------------------
 
 
+def test_a_renewal_is_scheduled_on_its_charge_date_from_the_page(web, producer, club, listener):
+    subscription = transaction_create(owner=producer, product=club).subscription
+    url = reverse("simulator:subscription", args=[subscription.subscriber_code])
+    assert 'name="schedule"' in page_of(web.get(url))
+
+    response = web.post(reverse("simulator:renew", args=[subscription.subscriber_code]), {"schedule": "on"})
+
+    renewal = Event.objects.filter(event_type="PURCHASE_APPROVED").latest("id")
+    assert renewal.occurred_at == subscription.date_next_charge
+    page = page_of(web.get(response["Location"]))
+    assert "PURCHASE_APPROVED is scheduled" in page and "Pending posts</a> until then" in page
+
+
 def test_a_subscription_is_renewed_switched_moved_and_cancelled_from_its_page(web, producer, club, listener):
     response = purchase(web, product=club.pk, plan="quarterly")
     subscription = Subscription.objects.get()
