@@ -30,6 +30,7 @@ from django.utils import timezone
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
+from configurations.validators import is_public_address
 from dispatcher.conf import USER_AGENT
 from dispatcher.logging import mask_secret
 from history.choices import NO_STATUS, ErrorKind
@@ -53,33 +54,6 @@ class AddressPolicy:
         if not self.public_only or any(address in network for network in self.allowed_networks):
             return True
         return is_public_address(address)
-
-
-def is_public_address(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
-    """Not loopback, private, link-local (cloud metadata), multicast, reserved or unspecified."""
-    if isinstance(address, ipaddress.IPv6Address):
-        embedded = address.ipv4_mapped or _nat64_embedded(address)
-        if embedded is not None:
-            return is_public_address(embedded)
-    if (
-        address.is_private
-        or address.is_loopback
-        or address.is_link_local
-        or address.is_multicast
-        or address.is_reserved
-        or address.is_unspecified
-    ):
-        return False
-    return address.is_global
-
-
-_NAT64 = ipaddress.ip_network("64:ff9b::/96")
-
-
-def _nat64_embedded(address: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
-    if address in _NAT64:
-        return ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
-    return None
 
 
 def parse_networks(values: Iterable[str]) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
