@@ -245,13 +245,18 @@ def notification_resend(*, owner: AbstractBaseUser, notification_id: int) -> Not
     if notification is None:
         raise ValidationError({"notification": f"No notification {notification_id}."})
     if notification.configuration_id is None:
-        raise ValidationError({"notification": "Its configuration was removed: there is no URL to send it to."})
+        raise ValidationError(
+            {
+                "notification": ValidationError(
+                    "Its configuration was removed: there is no URL to send it to.", code="configuration_removed"
+                )
+            }
+        )
     dated = notification.event.occurred_at
     if dated > timezone.now():
         when = dated.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-        raise ValidationError(
-            {"notification": f"It is scheduled: its event happens at {when} and is sent then, never before."}
-        )
+        message = f"It is scheduled: its event happens at {when} and is sent then, never before."
+        raise ValidationError({"notification": ValidationError(message, code="scheduled")})
     with transaction.atomic():
         fresh = history_services.notifications_request_resend(notification_ids=[notification.pk], now=timezone.now())
         if fresh:

@@ -801,8 +801,8 @@ _REAL_MOMENT = {WARRANTY_END: "the warranty's end", PAYMENT_DUE: "the payment's 
 def _early_note(what: str, moment_label: str, real: datetime) -> str:
     """What a fast-forwarded move tells its caller: when it would really have happened, and how to wait."""
     return (
-        f"{what} made now, before its real moment ({moment_label}, {_iso(real)}): dated now and sent now, the "
-        "sale's own dates unchanged; schedule it to have it dated and sent then"
+        f"{what} made before its real moment ({moment_label}, {_iso(real)}), the sale's own dates unchanged; "
+        "schedule it to have it dated and sent then"
     )
 
 
