@@ -13,6 +13,7 @@ import random
 import string
 import unicodedata
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -23,6 +24,7 @@ from configurations.events import SUBSCRIPTION_EVENTS, EventType
 from configurations.models import Account, Product
 from dispatcher.catalogue import PURCHASE_STATUS
 
+REFUSAL_REASONS = ("Insufficient funds", "Card declined by the issuer", "Invalid card data")
 MARKETPLACE_FEE_RATE = Decimal("0.099")  # Hotmart keeps 9.9% + 1.00 per sale
 MARKETPLACE_FEE_FIXED = Decimal("1.00")
 INSTALLMENT_INTEREST = Decimal("0.0299")  # monthly interest the buyer pays on card installments
@@ -63,16 +65,31 @@ def _ascii(text: str) -> str:
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).lower().replace(" ", "")
 
 
+AREA_CODES = ("11", "21", "31", "34", "41", "51", "61", "71", "81", "85")
+
+
+def phone_split(rng: random.Random, phone: str | None) -> tuple[str, str]:
+    """(area code, number) of a Brazilian mobile: a given phone of 10 or 11 digits starts with its area code;
+    a shorter one is the number alone, and the area code is made up, like a whole phone when none is given."""
+    if phone and len(phone) in (10, 11):
+        return phone[:2], phone[2:]
+    return rng.choice(AREA_CODES), phone or "9" + _code(rng, 8, string.digits)
+
+
 def buyer_make(
     rng: random.Random, *, email: str | None = None, name: str | None = None, phone: str | None = None
 ) -> dict[str, Any]:
-    """A made-up Brazilian buyer; the name, e-mail and phone given are used as they are."""
+    """A made-up Brazilian buyer; the name, e-mail and phone given are used as they are.
+
+    The phone is kept as its area code (``phone_code``) and number (``phone``): payloads write it whole
+    (``checkout_phone``, 11 digits as in Hotmart's sample) or split (``dddCell`` and ``cell``), the same
+    number either way."""
     _faker.seed_instance(rng.random())
     first, last = _faker.first_name(), _faker.last_name()
     if name and name.strip():
         first, _, last = name.strip().partition(" ")
     digits = string.digits
-    area = rng.choice(["11", "21", "31", "34", "41", "51", "61", "71", "81", "85"])
+    area, number = phone_split(rng, phone)
     full_name = f"{first} {last}".strip()
     return {
         "email": email or _ascii(f"{first}.{last}.{_code(rng, 4, digits)}@example.com".replace("..", ".")),
@@ -80,7 +97,7 @@ def buyer_make(
         "first_name": first,
         "last_name": last,
         "phone_code": area,
-        "phone": phone or "9" + _code(rng, 8, digits),
+        "phone": number,
         "landline_code": "",
         "landline": "",
         "ip": _faker.ipv4_public(),
@@ -289,12 +306,115 @@ def pix_for(*, transaction: str, amount: Decimal, merchant: str, expires: dateti
     }
 
 
+# --- The purchase block ------------------------------------------------------------------------------------
+
+CHECKOUT_COUNTRY = {"name": "Brasil", "iso": "BR"}
+BILLET_DAYS = 3  # a billet can be paid until the end of the third day after the order
+PIX_HOURS = 24  # a PIX code expires a day after it is issued
+
+
+def billet_due(ordered_at: datetime) -> datetime:
+    """A billet's due date: the end of the third day after the order (midnight UTC)."""
+    due = ordered_at.astimezone(UTC) + timedelta(days=BILLET_DAYS + 1)
+    return due.replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def pix_expiry(issued_at: datetime) -> datetime:
+    return issued_at + timedelta(hours=PIX_HOURS)
+
+
+def purchase_block(
+    *,
+    transaction: str,
+    status: str,
+    ordered_at: datetime,
+    approved_at: datetime | None,
+    currency: str,
+    price: Decimal,
+    full_price: Decimal,
+    original_price: Decimal,
+    payment_type: str,
+    installments: int,
+    billet: dict | None = None,
+    pix: dict | None = None,
+    refusal_reason: str = "",
+    offer_code: str,
+    coupon_code: str = "",
+    origin: dict | None = None,
+    recurrence: dict | None = None,
+) -> dict[str, Any]:
+    """The ``purchase`` facts of a purchase event, for tracked sales (``sales.facts``) and one-off samples alike.
+
+    ``recurrence`` (subscription charges): ``number``, and ``date_next_charge`` (epoch ms) while the subscription
+    will be charged again, else None. What the catalogue leaves out (an empty coupon, an approval that never
+    happened, ...) is decided there, from these facts."""
+    return {
+        "transaction": transaction,
+        "status": status,
+        "order_date": epoch_ms(ordered_at),
+        "approved_date": epoch_ms(approved_at) if approved_at else None,
+        "currency": currency,
+        "price": str(price),
+        "full_price": str(full_price),
+        "original_offer_price": str(original_price),
+        "checkout_country": CHECKOUT_COUNTRY,
+        "is_order_bump": False,
+        "parent_transaction": "",
+        "event_tickets": 0,
+        "payment_type": payment_type,
+        "installments": installments,
+        "billet": billet or None,
+        "pix": pix or None,
+        "refusal_reason": refusal_reason,
+        "offer_code": offer_code,
+        "coupon_code": coupon_code,
+        "origin": origin or None,
+        "sck_payment_link": (origin or {}).get("sck", ""),
+        "invoice_by": "HOTMART",
+        "subscription_anticipation": False,
+        "recurrence": recurrence,
+        "is_funnel": False,
+        "business_model": "I",
+    }
+
+
 # --- One-off sample events ---------------------------------------------------------------------------------
 
-_SAMPLE_NOT_APPROVED = {
-    EventType.PURCHASE_BILLET_PRINTED,
-    EventType.PURCHASE_EXPIRED,
+
+@dataclass(frozen=True)
+class SampleStory:
+    """The sale a one-off sample of a purchase event describes: how it was paid, whether the payment was
+    approved, how long before the event it was ordered, and where its subscription stands after it."""
+
+    payment_type: str
+    approved: bool
+    ordered_before: timedelta
+    refused: bool = False
+    subscription_status: str = "ACTIVE"
+
+
+_MINUTES = timedelta(minutes=12)
+# Each purchase event's sample is a consistent sale in the state the event describes (docs/lifecycle.md): an
+# overdue or expired billet was ordered before its due date passed and never approved; a refused card has a
+# refusal reason and no approval; a completed purchase was approved before its warranty ended.
+SAMPLE_STORIES: dict[str, SampleStory] = {
+    EventType.PURCHASE_APPROVED: SampleStory("CREDIT_CARD", True, _MINUTES),
+    EventType.PURCHASE_COMPLETE: SampleStory("CREDIT_CARD", True, _MINUTES),  # plus the warranty, see below
+    EventType.PURCHASE_CANCELED: SampleStory("CREDIT_CARD", False, _MINUTES, True, "INACTIVE"),
+    EventType.PURCHASE_REFUNDED: SampleStory("CREDIT_CARD", True, timedelta(days=2), subscription_status="INACTIVE"),
+    EventType.PURCHASE_CHARGEBACK: SampleStory("CREDIT_CARD", True, timedelta(days=3), subscription_status="INACTIVE"),
+    EventType.PURCHASE_PROTEST: SampleStory("CREDIT_CARD", True, timedelta(days=1)),
+    EventType.PURCHASE_DELAYED: SampleStory(
+        "BILLET", False, timedelta(days=BILLET_DAYS + 1, hours=6), subscription_status="DELAYED"
+    ),
+    EventType.PURCHASE_EXPIRED: SampleStory(
+        "BILLET", False, timedelta(days=BILLET_DAYS + 3), subscription_status="INACTIVE"
+    ),
+    EventType.PURCHASE_BILLET_PRINTED: SampleStory(
+        "BILLET", False, timedelta(seconds=20), subscription_status="STARTED"
+    ),
 }
+_SUBSCRIPTION_LIVE = ("STARTED", "ACTIVE", "DELAYED")  # a next charge is still coming
 
 
 def sale_facts(
@@ -307,65 +427,63 @@ def sale_facts(
     transaction: str | None = None,
     rng: random.Random | None = None,
 ) -> dict[str, Any]:
-    """Facts for a one-off sample of ``event_type`` on ``product``, like Hotmart's test button sends: every
-    purchase event paid by card except billet ones, no tracked transaction behind it. Everything not given is
+    """Facts for a one-off sample of ``event_type`` on ``product``, with no tracked transaction behind it.
+
+    A purchase event's sample is the sale ``SAMPLE_STORIES`` says, its dates before ``occurred_at`` and in the
+    order they would really happen: PURCHASE_DELAYED is a billet past its due date, PURCHASE_COMPLETE a card
+    purchase whose warranty ended. Other events stand on an approved card purchase. Everything not given is
     made up."""
     rng = rng or random.Random()
     buyer = buyer_make(rng, email=buyer_email)
-    status = PURCHASE_STATUS.get(event_type, "APPROVED")
-    order_date = occurred_at - timedelta(minutes=rng.randint(1, 30))
-    approved_at = order_date + timedelta(seconds=rng.randint(2, 40))
+    story = SAMPLE_STORIES.get(event_type, SAMPLE_STORIES[EventType.PURCHASE_APPROVED])
+    ordered_before = story.ordered_before
     if event_type == EventType.PURCHASE_COMPLETE:
-        # A purchase is complete once its warranty is over.
-        order_date = occurred_at - timedelta(days=product.warranty_days, hours=1)
-        approved_at = order_date + timedelta(seconds=5)
+        ordered_before += timedelta(days=product.warranty_days + 1)
+    order_date = occurred_at - ordered_before
+    approved_at = order_date + timedelta(seconds=rng.randint(2, 40)) if story.approved else None
     price = Decimal(product.price)
-    billet = event_type in _SAMPLE_NOT_APPROVED
+    billet = story.payment_type == "BILLET"
     code = transaction or transaction_code(rng)
+    status = PURCHASE_STATUS.get(event_type, "APPROVED")
+    subscription_status = story.subscription_status
+    if event_type == EventType.SUBSCRIPTION_CANCELLATION:
+        subscription_status = "CANCELLED_BY_CUSTOMER"
+    next_charge = add_months(order_date, 1)
+    recurrence = None
+    if product.is_subscription:
+        live = subscription_status in _SUBSCRIPTION_LIVE
+        recurrence = {"number": 1, "date_next_charge": epoch_ms(next_charge) if live else None}
     facts: dict[str, Any] = {
-        "product": product_facts(product, producer, warranty_until=warranty_end(product, approved_at)),
+        "product": product_facts(product, producer, warranty_until=warranty_end(product, approved_at or order_date)),
         "producer": producer_facts(producer),
         "buyer": buyer,
         "affiliates": [],
         "commissions": commissions(price, product.currency),
-        "purchase": {
-            "transaction": code,
-            "status": status,
-            "order_date": epoch_ms(order_date),
-            "approved_date": epoch_ms(approved_at),
-            "currency": product.currency,
-            "price": str(price),
-            "full_price": str(price),
-            "original_offer_price": str(price),
-            "checkout_country": {"name": "Brasil", "iso": "BR"},
-            "is_order_bump": False,
-            "parent_transaction": "",
-            "event_tickets": 0,
-            "payment_type": "BILLET" if billet else "CREDIT_CARD",
-            "installments": 1 if billet else rng.choice([1, 1, 2, 3, 6, 12]),
-            "billet": billet_for(rng, transaction=code, amount=price, due=order_date + timedelta(days=3))
-            if billet
-            else None,
-            "pix": None,
-            "refusal_reason": "",
-            "offer_code": f"{product.hotmart_id:x}"[-8:],
-            "coupon_code": "",
-            "origin": None,
-            "sck_payment_link": "",
-            "recurrence": None,
-            "is_funnel": False,
-            "business_model": "I",
-        },
+        "purchase": purchase_block(
+            transaction=code,
+            status=status,
+            ordered_at=order_date,
+            approved_at=approved_at,
+            currency=product.currency,
+            price=price,
+            full_price=price,
+            original_price=price,
+            payment_type=story.payment_type,
+            installments=1 if billet else rng.choice([1, 1, 2, 3, 6, 12]),
+            billet=billet_for(rng, transaction=code, amount=price, due=billet_due(order_date)) if billet else None,
+            refusal_reason=rng.choice(REFUSAL_REASONS) if story.refused else "",
+            offer_code=f"{product.hotmart_id:x}"[-8:],
+            recurrence=recurrence,
+        ),
         "subscription": None,
         "member": {"module": {"id": _code(rng, 8).lower(), "name": f"Módulo {rng.randint(1, 12)}"}},
     }
     if product.is_subscription:
-        next_charge = occurred_at + timedelta(days=30)
         old_day = rng.randint(1, 28)
         plans = plans_for(product)
         facts["subscription"] = {
             "id": rng.randint(1_000_000, 9_999_999),
-            "status": "CANCELLED_BY_CUSTOMER" if event_type == EventType.SUBSCRIPTION_CANCELLATION else "ACTIVE",
+            "status": subscription_status,
             "subscriber_code": subscriber_code(rng),
             "plan": plans[0],
             "previous_plan": plans[1],

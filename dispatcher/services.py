@@ -10,7 +10,7 @@ hottok, and for an affiliate only the fields the catalogue marks as sent to affi
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
@@ -22,7 +22,15 @@ from configurations import selectors as configuration_selectors
 from configurations import services as configuration_services
 from configurations.events import AFFILIATE_EVENTS, PURCHASE_EVENTS, SUBSCRIPTION_EVENTS, EventType, PayloadVersion
 from configurations.models import Account, Configuration, Product
-from dispatcher.catalogue import PRODUCER, Audience, Body, PayloadContext, affiliate_audience, payload_encode
+from dispatcher.catalogue import (
+    PRODUCER,
+    TEST_BUTTON,
+    Audience,
+    Body,
+    PayloadContext,
+    affiliate_audience,
+    payload_encode,
+)
 from dispatcher.facts import epoch_ms, sale_facts, test_sale_facts
 from engine.doorbell import bulk_resends_enqueue, lane_for, ring
 from history import selectors as history_selectors
@@ -52,8 +60,14 @@ def event_publish(
     transaction commits. The facts hold everything the payloads are built from, so the event alone
     rebuilds every payload sent (see ``notification_body``). ``transaction_code`` files a non-purchase event
     (a members-area one) under its transaction; purchase events are filed under theirs anyway.
+
+    A webhook is never sent before the moment it is dated (its ``creation_date``): an event that occurs later
+    than now is scheduled, its notifications due at ``occurred_at`` and not enqueued (the beat's sweep sends
+    them when due; until then they are Pending posts).
     """
     account, _ = configuration_services.account_get_or_create(user=owner)
+    now = timezone.now()
+    send_at = occurred_at if occurred_at > now else None
     if transaction_code is None:
         transaction_code = facts["purchase"]["transaction"] if event_type in PURCHASE_EVENTS else ""
     with transaction.atomic():
@@ -68,9 +82,9 @@ def event_publish(
         )
         recipients = list(_recipients(event=event, product=product, producer=account))
         items = [_new_notification(configuration, body) for configuration, body in recipients]
-        notifications = history_services.notifications_create(event=event, items=items, now=timezone.now())
+        notifications = history_services.notifications_create(event=event, items=items, now=now, send_at=send_at)
         lanes = [item.lane for item in items]
-        if lanes:
+        if lanes and send_at is None:  # a scheduled one waits for its moment; the sweep rings then
             transaction.on_commit(lambda: ring(lanes))
     return RecordedEvent(event=event, notifications=notifications)
 
@@ -216,13 +230,25 @@ def notification_resend(*, owner: AbstractBaseUser, notification_id: int) -> Not
     """Ask for one more, manual, attempt of a notification, whatever its status; it goes out at once.
 
     Asking again while that attempt is waiting changes nothing. A notification whose configuration was
-    removed has nowhere to go: ValidationError.
+    removed has nowhere to go, and one of a scheduled event cannot go out before the moment its payload is
+    dated: ValidationError.
     """
     notification = history_selectors.notification_get(notification_id=notification_id, owner_id=owner.pk)
     if notification is None:
         raise ValidationError({"notification": f"No notification {notification_id}."})
     if notification.configuration_id is None:
-        raise ValidationError({"notification": "Its configuration was removed: there is no URL to send it to."})
+        raise ValidationError(
+            {
+                "notification": ValidationError(
+                    "Its configuration was removed: there is no URL to send it to.", code="configuration_removed"
+                )
+            }
+        )
+    dated = notification.event.occurred_at
+    if dated > timezone.now():
+        when = dated.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        message = f"It is scheduled: its event happens at {when} and is sent then, never before."
+        raise ValidationError({"notification": ValidationError(message, code="scheduled")})
     lane = lane_for(failing=notification.configuration.failing_since is not None, owner_id=notification.owner_id)
     with transaction.atomic():
         fresh = history_services.notifications_request_resend(
@@ -253,6 +279,7 @@ def configuration_test_post(*, owner: AbstractBaseUser, configuration: Configura
     account, _ = configuration_services.account_get_or_create(user=owner)
     occurred_at = timezone.now()
     facts = test_sale_facts(owner=owner, producer=account, event_type=event_type, occurred_at=occurred_at)
+    facts["variant"] = TEST_BUTTON  # spelled as Hotmart's own test button spells it (docs/payloads.md)
     with transaction.atomic():
         event = history_services.event_create(
             owner_id=owner.pk,

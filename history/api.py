@@ -107,7 +107,8 @@ class NotificationViewSet(OwnedObjectViewSet):
         try:
             notification = notification_resend(owner=request.user, notification_id=notification.pk)
         except DjangoValidationError as exc:
-            raise Conflict(" ".join(exc.messages), code="configuration_removed") from None
+            [error] = exc.error_dict["notification"]  # configuration_removed, or scheduled (not due yet)
+            raise Conflict(" ".join(exc.messages), code=error.code) from None
         return Response(NotificationSummarySerializer(notification).data, status=status.HTTP_202_ACCEPTED)
 
 

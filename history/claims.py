@@ -115,7 +115,12 @@ _LOAD = (
     " LEFT JOIN " + _T["c"] + " c ON c.id = n.configuration_id"
     " LEFT JOIN " + _T["a"] + " a ON a.user_id = n.owner_id"
 )
-_RESENDS_DUE = "resend_requested_at IS NOT NULL AND lane = %s AND (locked_until IS NULL OR locked_until < %s)"
+# A resend asked for before its event's moment (a scheduled move) waits for that moment: a webhook is never
+# sent before the moment it is dated.
+_RESENDS_DUE = (
+    "resend_requested_at IS NOT NULL AND lane = %s AND (locked_until IS NULL OR locked_until < %s)"
+    f" AND EXISTS (SELECT 1 FROM {_T['e']} ev WHERE ev.id = event_id AND ev.occurred_at <= %s)"
+)
 _AUTOMATIC_DUE = (
     f"lane = %s AND status IN ({_OPEN}) AND next_attempt_at <= %s AND (locked_until IS NULL OR locked_until < %s)"
 )
@@ -165,13 +170,13 @@ def _claim_resends(*, lane: str, limit: int, now: datetime, until: datetime, tok
             cursor.execute(
                 f"WITH picked AS (SELECT id FROM {_T['n']} WHERE {_RESENDS_DUE} ORDER BY resend_requested_at"
                 f" LIMIT %s FOR UPDATE SKIP LOCKED) UPDATE {_T['n']} n SET {_TAKE} FROM picked WHERE n.id = picked.id",
-                [lane, _dt(now), limit, *params],
+                [lane, _dt(now), _dt(now), limit, *params],
             )
         else:
             cursor.execute(
                 f"UPDATE {_T['n']} SET {_TAKE} WHERE id IN (SELECT id FROM {_T['n']} WHERE {_RESENDS_DUE}"
                 f" ORDER BY resend_requested_at LIMIT %s) AND {_RESENDS_DUE}",
-                [*params, lane, _dt(now), limit, lane, _dt(now)],
+                [*params, lane, _dt(now), _dt(now), limit, lane, _dt(now), _dt(now)],
             )
         return max(0, cursor.rowcount)
 
@@ -476,7 +481,7 @@ def lanes_with_work(*, lanes: Iterable[str], now: datetime) -> list[str]:
             cursor.execute(f"SELECT 1 FROM {_T['n']} WHERE {_AUTOMATIC_DUE} LIMIT 1", [lane, _dt(now), _dt(now)])
             found = cursor.fetchone() is not None
             if not found:
-                cursor.execute(f"SELECT 1 FROM {_T['n']} WHERE {_RESENDS_DUE} LIMIT 1", [lane, _dt(now)])
+                cursor.execute(f"SELECT 1 FROM {_T['n']} WHERE {_RESENDS_DUE} LIMIT 1", [lane, _dt(now), _dt(now)])
                 found = cursor.fetchone() is not None
             if found:
                 busy.append(lane)

@@ -54,10 +54,16 @@ class NewNotification:
 
 
 def notifications_create(
-    *, event: Event, items: Sequence[NewNotification], now: datetime, is_test: bool = False
+    *,
+    event: Event,
+    items: Sequence[NewNotification],
+    now: datetime,
+    is_test: bool = False,
+    send_at: datetime | None = None,
 ) -> list[Notification]:
     """Save one pending notification per item, due now, each in its lane (the caller rings the lanes' doorbells
-    once the transaction commits)."""
+    once the transaction commits). With ``send_at`` (a scheduled event) they are due then instead: the sweep
+    rings their lane when they are."""
     notifications = [
         Notification(
             event=event,
@@ -68,7 +74,7 @@ def notifications_create(
             payload=item.payload,
             content_type=item.content_type,
             status=NotificationStatus.PENDING,
-            next_attempt_at=now,
+            next_attempt_at=send_at or now,
             lane=item.lane,
         )
         for item in items

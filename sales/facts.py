@@ -10,17 +10,19 @@ from typing import Any
 
 from configurations.models import Account, Product
 from dispatcher.facts import (
+    CHECKOUT_COUNTRY,
     commissions,
     epoch_ms,
     iso_utc,
     plan_find,
     producer_facts,
     product_facts,
+    purchase_block,
     warranty_end,
 )
+from sales.lifecycle import SUBSCRIPTION_LIVE
 from sales.models import Purchase, Subscription
 
-CHECKOUT_COUNTRY = {"name": "Brasil", "iso": "BR"}
 MODULE_NAMES = (
     "Boas-vindas",
     "Primeiros passos",
@@ -83,11 +85,11 @@ def purchase_facts(purchase: Purchase, *, producer: Account) -> dict[str, Any]:
     warranty = purchase.warranty_until or warranty_end(product, purchase.approved_at or purchase.ordered_at)
     recurrence = None
     if subscription is not None:
+        # A subscription that no longer goes on (never paid, refunded, cancelled) has no next charge.
+        live = subscription.status in SUBSCRIPTION_LIVE
         recurrence = {
             "number": purchase.recurrence_number,
-            "date_next_charge": epoch_ms(subscription.date_next_charge),
-            "invoice_by": "HOTMART",
-            "anticipation": False,
+            "date_next_charge": epoch_ms(subscription.date_next_charge) if live else None,
         }
     original_price = Decimal(purchase.price)
     if purchase.coupon_code:
@@ -100,32 +102,25 @@ def purchase_facts(purchase: Purchase, *, producer: Account) -> dict[str, Any]:
         "commissions": commissions(
             Decimal(purchase.price), purchase.currency, affiliate_percent=purchase.affiliate_percent
         ),
-        "purchase": {
-            "transaction": purchase.transaction,
-            "status": purchase.status,
-            "order_date": epoch_ms(purchase.ordered_at),
-            "approved_date": epoch_ms(purchase.approved_at) if purchase.approved_at else None,
-            "currency": purchase.currency,
-            "price": str(purchase.price),
-            "full_price": str(purchase.full_price),
-            "original_offer_price": str(original_price),
-            "checkout_country": CHECKOUT_COUNTRY,
-            "is_order_bump": False,
-            "parent_transaction": "",
-            "event_tickets": 0,
-            "payment_type": purchase.payment_type,
-            "installments": purchase.installments,
-            "billet": purchase.billet or None,
-            "pix": purchase.pix or None,
-            "refusal_reason": purchase.refusal_reason,
-            "offer_code": purchase.offer_code,
-            "coupon_code": purchase.coupon_code,
-            "origin": purchase.origin or None,
-            "sck_payment_link": purchase.origin.get("sck", "") if purchase.origin else "",
-            "recurrence": recurrence,
-            "is_funnel": False,
-            "business_model": "I",
-        },
+        "purchase": purchase_block(
+            transaction=purchase.transaction,
+            status=purchase.status,
+            ordered_at=purchase.ordered_at,
+            approved_at=purchase.approved_at,
+            currency=purchase.currency,
+            price=purchase.price,
+            full_price=purchase.full_price,
+            original_price=original_price,
+            payment_type=purchase.payment_type,
+            installments=purchase.installments,
+            billet=purchase.billet,
+            pix=purchase.pix,
+            refusal_reason=purchase.refusal_reason,
+            offer_code=purchase.offer_code,
+            coupon_code=purchase.coupon_code,
+            origin=purchase.origin,
+            recurrence=recurrence,
+        ),
         "subscription": subscription_facts(subscription) if subscription is not None else None,
         "member": {"module": None},
     }

@@ -149,9 +149,23 @@ class SampleForm(_OwnerForm):
 
 
 class MoveForm(forms.Form):
-    """A button of a transaction: where it goes (``sales.services.transaction_transition`` checks it)."""
+    """A button of a transaction: where it goes now (``to``), or where it goes at the move's real moment
+    (``schedule``); ``sales.services.transaction_transition`` checks the move."""
 
-    to = forms.CharField(max_length=40, error_messages={"required": "Choose where the transaction goes."})
+    to = forms.CharField(max_length=40, required=False)
+    schedule = forms.CharField(max_length=40, required=False)
+
+    def clean(self):
+        data = super().clean()
+        if not data.get("to") and not data.get("schedule"):
+            self.add_error("to", "Choose where the transaction goes.")
+        elif data.get("to") and data.get("schedule"):
+            self.add_error("to", "Choose one move: now or scheduled.")
+        return data
+
+    def service_arguments(self) -> dict:
+        scheduled = bool(self.cleaned_data["schedule"])
+        return {"to": self.cleaned_data["schedule"] or self.cleaned_data["to"], "schedule": scheduled}
 
 
 class ModuleForm(forms.Form):
@@ -162,6 +176,7 @@ class ModuleForm(forms.Form):
 
 class RenewForm(forms.Form):
     refused = forms.BooleanField(required=False, label="The card is refused (PURCHASE_DELAYED)")
+    schedule = forms.BooleanField(required=False, label="On its charge date: dated and sent then")
 
 
 class CancelForm(forms.Form):

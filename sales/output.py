@@ -162,15 +162,17 @@ def outcome_lines(outcome: SaleOutcome) -> list[str]:
     if purchase is not None:
         moves = transaction_moves(purchase=purchase)
         if moves:
-            described = []
+            described, waits = [], False
             for move in moves:
                 text = move.verb
                 if move.not_before and move.not_before > event.occurred_at:
-                    text += f" (from {move.not_before:%Y-%m-%d})"
+                    text += f" (really {move.not_before:%Y-%m-%d})"
+                    waits = True
                 if move.until:
                     text += f" (until {move.until:%Y-%m-%d})"
                 described.append(text)
-            lines.append(f"  next: {', '.join(described)}  (simulate --transaction {purchase.transaction} --to ...)")
+            how = f"simulate --transaction {purchase.transaction} --to ...{' [--schedule]' if waits else ''}"
+            lines.append(f"  next: {', '.join(described)}  ({how})")
         else:
             lines.append(f"  {purchase.status} is final.")
     return lines

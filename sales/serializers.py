@@ -49,8 +49,19 @@ def at_field() -> serializers.DateTimeField:
         allow_null=True,
         default=None,
         help_text=(
-            "When it happens in the story (ISO 8601, 2000 to 2099), never before the previous event; default: "
-            "now, or the moment the move waits for (e.g. the warranty's end for COMPLETED)."
+            "When it happens in the story (ISO 8601, 2000 to 2099), never before the previous event; default: now. "
+            "Its webhooks are dated then and never sent before: a future moment is scheduled."
+        ),
+    )
+
+
+def schedule_field(real_moment: str) -> serializers.BooleanField:
+    return serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text=(
+            f"Date it at its real moment ({real_moment}) and send it then, instead of now; until then its "
+            "notifications are pending. Not with `at`."
         ),
     )
 
@@ -124,6 +135,7 @@ class TransitionSerializer(serializers.Serializer):
         "The transaction's `next` lists the legal moves; another one answers 400 naming them."
     )
     at = at_field()
+    schedule = schedule_field("the warranty's end for COMPLETED, the payment's due date for DELAYED and EXPIRED")
 
 
 class MomentSerializer(serializers.Serializer):
@@ -150,6 +162,7 @@ class RenewSerializer(serializers.Serializer):
         required=False, default=False, help_text="The card charge is refused: PURCHASE_DELAYED."
     )
     at = at_field()
+    schedule = schedule_field("the subscription's next charge date")
 
 
 class CancelSerializer(serializers.Serializer):
@@ -184,7 +197,8 @@ class MoveSerializer(serializers.Serializer):
     verb = serializers.CharField(help_text="What a person calls it, e.g. `refund`.")
     meaning = serializers.CharField()
     not_before = serializers.DateTimeField(
-        allow_null=True, help_text="It happens at this moment or later (asked for earlier, it is dated then)."
+        allow_null=True,
+        help_text="Its real moment: asked for earlier it is made now (its dates unchanged), or then with `schedule`.",
     )
     until = serializers.DateTimeField(allow_null=True, help_text="No longer possible after this moment.")
     possible_now = serializers.BooleanField()

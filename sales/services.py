@@ -6,10 +6,12 @@ Each saves the sale facts and reports the event through ``dispatcher.services.ev
 transaction, and answers a ``SaleOutcome``: the events recorded with the notifications they created. Bad input
 raises a ``ValidationError`` naming the field, and nothing is saved.
 
-Time: every action happens at a moment (``at``, default now) that is never before the sale's previous event
-(its story's clock, ``last_event_at``). Moves that wait for a moment (completing after the warranty, a billet
-going overdue after its due date) default to that moment when it is still ahead, so a button always works and
-the event is dated when it would really happen.
+Time (docs/lifecycle.md, "Time"): every action happens at a moment (``at``, default now) that is never before
+the sale's previous event (its story's clock, ``last_event_at``), and its webhooks are never sent before that
+moment (``dispatcher.services.event_publish`` schedules an event dated later). A move that would really happen
+later (completing at the warranty's end, a billet overdue at its due date, a renewal on its charge date) is made
+now by default, so a sale walks its whole life in minutes: dated now and sent now, the sale's own dates
+unchanged. ``schedule=True`` dates it at that real moment instead, and it is sent then.
 """
 
 from __future__ import annotations
@@ -32,10 +34,13 @@ from configurations import services as configuration_services
 from configurations.events import EventType
 from configurations.models import Account, Product
 from dispatcher.facts import (
+    REFUSAL_REASONS,
     add_months,
+    billet_due,
     billet_for,
     buyer_make,
     full_price_for,
+    pix_expiry,
     pix_for,
     plan_find,
     plans_for,
@@ -68,13 +73,10 @@ from sales.lifecycle import (
 )
 from sales.models import Purchase, Subscription
 
-BILLET_DAYS = 3  # a billet can be paid until the end of the third day after the order
-PIX_HOURS = 24  # a PIX code expires a day after it is issued
 MAX_INSTALLMENTS = 12
 # The moments a story may happen at (``at``).
 EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 LATEST = datetime(2100, 1, 1, tzinfo=UTC)
-REFUSAL_REASONS = ("Insufficient funds", "Card declined by the issuer", "Invalid card data")
 
 _PAYMENT_WORDS = {
     "CARD": PaymentType.CREDIT_CARD,
@@ -96,6 +98,16 @@ class SaleOutcome:
     subscription: Subscription | None = None
     notes: list[str] = field(default_factory=list)
 
+    def __post_init__(self) -> None:
+        # Every way of showing an outcome (page, CLI, API) says when a webhook waits for its moment.
+        for recorded in self.events:
+            event = recorded.event
+            if is_scheduled(event):
+                self.notes.append(
+                    f"{event.event_type} is scheduled: dated {_iso(event.occurred_at)} and sent then, never "
+                    "before; a Pending post until then"
+                )
+
     @property
     def event(self) -> Event:
         return self.events[-1].event
@@ -103,6 +115,11 @@ class SaleOutcome:
     @property
     def notifications(self) -> list[Notification]:
         return [notification for recorded in self.events for notification in recorded.notifications]
+
+
+def is_scheduled(event: Event) -> bool:
+    """Whether the event was recorded ahead of its moment: its webhooks wait until then."""
+    return event.occurred_at > event.created_at
 
 
 # --- Transactions ------------------------------------------------------------------------------------------
@@ -243,17 +260,19 @@ def transaction_create(
 
 
 def transaction_transition(
-    *, owner: AbstractBaseUser, transaction: str, to: str, at: datetime | None = None
+    *, owner: AbstractBaseUser, transaction: str, to: str, at: datetime | None = None, schedule: bool = False
 ) -> SaleOutcome:
     """Move a transaction to the status ``to`` (``refunded``, ``REFUNDED``, ``refund`` or ``PURCHASE_REFUNDED``)
     and emit that status's event; only the moves of ``sales.lifecycle.TRANSITIONS`` are legal.
 
     An illegal move raises a ValidationError on ``to`` naming the moves that are allowed from here. A move that
-    waits for a moment (completing after the warranty, a billet overdue after its due date) defaults to that
-    moment; an explicit ``at`` before it is refused on ``at``.
+    really waits for a moment (completing at the warranty's end, a billet overdue at its due date) happens now
+    (a fast-forward, said in the outcome's notes), or at that moment with ``schedule``: then it is dated then
+    and sent then. An explicit ``at`` is checked against the story: before that moment it is refused on ``at``.
     """
     errors: dict[str, str] = {}
     at_given = _moment_given(at, errors=errors)
+    _check_schedule(schedule, at, errors=errors)
     target = lifecycle.status_parse(to)
     if target is None:
         errors["to"] = f"Unknown status {to!r}; choose one of {', '.join(PurchaseStatus.values)}."
@@ -266,12 +285,16 @@ def transaction_transition(
             raise ValidationError(
                 {"to": ValidationError(_illegal_message(purchase, target), code="illegal_transition")}
             )
-        moment = _transition_moment(purchase, rule, at_given)
+        moment = _transition_moment(purchase, rule, at_given, schedule=schedule)
+        real = _deadline(purchase, rule.not_before)
+        notes = [_early_note(rule.event, _REAL_MOMENT[rule.not_before], real)] if real and moment < real else []
         previous = purchase.status
         purchase.status = target
         purchase.last_event_at = moment
-        if target == PurchaseStatus.APPROVED and purchase.approved_at is None:
-            _approve(purchase, moment)
+        if target == PurchaseStatus.APPROVED:
+            purchase.refusal_reason = ""  # a charge that is paid at last is no longer refused
+            if purchase.approved_at is None:
+                _approve(purchase, moment)
         if target == PurchaseStatus.CANCELED and previous == PurchaseStatus.DELAYED:
             purchase.refusal_reason = "Payment not recovered after retries"
         purchase.save()
@@ -281,22 +304,32 @@ def transaction_transition(
             subscription.last_event_at = max(subscription.last_event_at, moment)
             subscription.save(update_fields=["status", "last_event_at", "updated_at"])
         recorded = _publish_purchase(owner=owner, purchase=purchase, account=_account(owner), at=moment)
-    return SaleOutcome(events=[recorded], purchase=purchase, subscription=subscription)
+    return SaleOutcome(events=[recorded], purchase=purchase, subscription=subscription, notes=notes)
 
 
 # --- Subscriptions -----------------------------------------------------------------------------------------
 
 
 def subscription_renew(
-    *, owner: AbstractBaseUser, subscriber_code: str, refused: bool = False, at: datetime | None = None
+    *,
+    owner: AbstractBaseUser,
+    subscriber_code: str,
+    refused: bool = False,
+    at: datetime | None = None,
+    schedule: bool = False,
 ) -> SaleOutcome:
     """Charge the next recurrence: a new transaction with the next ``recurrence_number``.
 
     By card it is APPROVED (PURCHASE_APPROVED), or DELAYED when ``refused`` (PURCHASE_DELAYED, the subscription
     becomes DELAYED); by billet or PIX it is BILLET_PRINTED. The subscription must be ACTIVE with no charge
     still awaiting payment. The charge is made when asked (default now): the simulator does not wait a month.
+    With ``schedule`` it is made on its charge date (``date_next_charge``) instead, and sent then.
     """
-    at_given = _at_checked(at)
+    errors: dict[str, str] = {}
+    at_given = _moment_given(at, errors=errors)
+    _check_schedule(schedule, at, errors=errors)
+    if errors:
+        raise ValidationError(errors)
     with db_transaction.atomic():
         subscription = _subscription_for_update(owner=owner, code=subscriber_code)
         if subscription.status != SubscriptionStatus.ACTIVE:
@@ -317,6 +350,10 @@ def subscription_renew(
         if refused and subscription.payment_type != PaymentType.CREDIT_CARD:
             raise ValidationError({"refused": "Only a card charge is refused; a billet or PIX is simply not paid."})
         moment = _after(at_given, subscription.last_event_at, latest.last_event_at if latest else None)
+        charge_date = subscription.date_next_charge
+        if schedule:
+            moment = max(moment, charge_date)
+        notes = [_early_note("the renewal", "its charge date", charge_date)] if moment < charge_date else []
         rng = random.Random()
         account = _account(owner)
         plan = plan_find(subscription.product, subscription.plan_key)
@@ -354,7 +391,7 @@ def subscription_renew(
             _approve(purchase, moment)
         purchase.save()
         recorded = _publish_purchase(owner=owner, purchase=purchase, account=account, at=moment)
-    return SaleOutcome(events=[recorded], purchase=purchase, subscription=subscription)
+    return SaleOutcome(events=[recorded], purchase=purchase, subscription=subscription, notes=notes)
 
 
 def subscription_cancel(
@@ -689,11 +726,11 @@ def _module_pick(modules: list[dict[str, str]], wanted: str | None, done: set[st
 def _issue_payment(purchase: Purchase, *, rng: random.Random, at: datetime, merchant: str) -> None:
     """Fill the billet or PIX fields of a purchase waiting for payment, with its due date."""
     if purchase.payment_type == PaymentType.BILLET:
-        due = (at.astimezone(UTC) + timedelta(days=BILLET_DAYS + 1)).replace(hour=0, minute=0, second=0, microsecond=0)
+        due = billet_due(at)
         purchase.payment_due_at = due
         purchase.billet = billet_for(rng, transaction=purchase.transaction, amount=purchase.full_price, due=due)
     elif purchase.payment_type == PaymentType.PIX:
-        expires = at + timedelta(hours=PIX_HOURS)
+        expires = pix_expiry(at)
         purchase.payment_due_at = expires
         purchase.pix = pix_for(
             transaction=purchase.transaction, amount=purchase.full_price, merchant=merchant, expires=expires
@@ -716,13 +753,16 @@ def _deadline(purchase: Purchase, moment_name: str | None) -> datetime | None:
 _MOMENT_LABEL = {WARRANTY_END: "the warranty ends", PAYMENT_DUE: "the payment is due"}
 
 
-def _transition_moment(purchase: Purchase, rule: lifecycle.Rule, at: datetime | None) -> datetime:
-    """When the move happens: ``at`` checked against the story and the rule's moments, or the earliest allowed."""
+def _transition_moment(
+    purchase: Purchase, rule: lifecycle.Rule, at: datetime | None, *, schedule: bool = False
+) -> datetime:
+    """When the move happens: ``at`` checked against the story and the rule's moments; else now (or the story's
+    latest moment), or with ``schedule`` the rule's real moment when it is still ahead."""
     earliest = _deadline(purchase, rule.not_before)
     latest = _deadline(purchase, rule.until)
     if at is None:
         moment = max(timezone.now(), purchase.last_event_at)
-        if earliest is not None:
+        if schedule and earliest is not None:
             moment = max(moment, earliest)
     else:
         moment = at
@@ -750,6 +790,22 @@ def _transition_moment(purchase: Purchase, rule: lifecycle.Rule, at: datetime | 
     return moment
 
 
+def _check_schedule(schedule: bool, at: datetime | None, *, errors: dict[str, str]) -> None:
+    if schedule and at is not None:
+        errors["schedule"] = "Give a moment (at) or ask to schedule it at its real moment, not both."
+
+
+_REAL_MOMENT = {WARRANTY_END: "the warranty's end", PAYMENT_DUE: "the payment's due date"}
+
+
+def _early_note(what: str, moment_label: str, real: datetime) -> str:
+    """What a fast-forwarded move tells its caller: when it would really have happened, and how to wait."""
+    return (
+        f"{what} made before its real moment ({moment_label}, {_iso(real)}), the sale's own dates unchanged; "
+        "schedule it to have it dated and sent then"
+    )
+
+
 def _illegal_message(purchase: Purchase, target: str) -> str:
     kind = PaymentType(purchase.payment_type).label.lower()
     head = f"Transaction {purchase.transaction} is {purchase.status} ({kind})"
@@ -760,7 +816,7 @@ def _illegal_message(purchase: Purchase, target: str) -> str:
     for rule in rules:
         text = rule.target
         if rule.not_before:
-            text += f" (from {_iso(_deadline(purchase, rule.not_before))})"
+            text += f" (really at {_iso(_deadline(purchase, rule.not_before))})"
         if rule.until:
             text += f" (until {_iso(_deadline(purchase, rule.until))})"
         allowed.append(text)

@@ -64,15 +64,24 @@ def _recorded_ids(request) -> list[int]:
 
 
 def _deliveries(events: list[Event]) -> list[dict]:
-    """Each of the owner's events with the notifications it created (the owner's and affiliates')."""
+    """Each of the owner's events with the notifications it created (the owner's and affiliates'), and whether
+    it is scheduled (its webhooks wait for the moment it is dated)."""
     found = history_selectors.event_deliveries(events=events)
-    return [{"event": event, "notifications": found.get(event.pk, [])} for event in events]
+    return [
+        {"event": event, "notifications": found.get(event.pk, []), "scheduled": sales_services.is_scheduled(event)}
+        for event in events
+    ]
 
 
 def _live_print(groups: list[dict], *extra) -> tuple[str, bool]:
-    """The fingerprint of the notifications shown, and whether any is still in flight."""
+    """The fingerprint of the notifications shown, and whether any is in flight (a scheduled one is not yet)."""
     notifications = [n for group in groups for n in group["notifications"]]
-    live = any(n.status in OPEN_STATUSES or n.resend_requested_at for n in notifications)
+    now = timezone.now()
+    live = any(
+        (n.status in OPEN_STATUSES and n.next_attempt_at is not None and n.next_attempt_at <= now)
+        or n.resend_requested_at
+        for n in notifications
+    )
     print_ = fingerprint(
         [(n.pk, n.status, n.attempt_count, n.last_status_code, bool(n.resend_requested_at)) for n in notifications],
         *extra,
@@ -95,14 +104,17 @@ def _went_to(notifications: list[Notification], owner_id: int) -> str:
     return text
 
 
-def _announce_outcome(request, events) -> str:
-    """Say what was recorded and where it went (a message on the next page); answers ``?recorded=...``."""
+def _announce_outcome(request, events, notes=()) -> str:
+    """Say what was recorded, where it went and what to know about it (a message on the next page, with the
+    outcome's notes: a move made before its real moment, a scheduled one); answers ``?recorded=...``."""
     for recorded in events:
         event = recorded.event
         subject = f" ({event.transaction})" if event.transaction else ""
         messages.success(
             request, f"{event.event_type}{subject} recorded, {_went_to(recorded.notifications, request.user.pk)}."
         )
+    for note in notes:
+        messages.info(request, note[0].upper() + note[1:] + ".")
     return "recorded=" + ",".join(str(recorded.event.pk) for recorded in events)
 
 
@@ -202,7 +214,7 @@ def purchase_create(request):
         except ValidationError as exc:
             apply_errors(form, exc)
         else:
-            query = _announce_outcome(request, outcome.events)
+            query = _announce_outcome(request, outcome.events, outcome.notes)
             return redirect(f"{reverse('simulator:transaction', args=[outcome.purchase.transaction])}?{query}")
     return _index(request, purchase_form=form)
 
@@ -261,7 +273,7 @@ def _transaction_page(request, purchase: Purchase, *, move_form=None, member_err
         {
             "move": move,
             "tone": _MOVE_TONE.get(move.target, "plain"),
-            "dated_later": move.not_before is not None and move.not_before > now,
+            "waits": move.not_before is not None and move.not_before > now,
         }
         for move in sales_selectors.transaction_moves(purchase=purchase, now=now)
     ]
@@ -311,7 +323,7 @@ def transaction_move(request, code: str):
     if form.is_valid():
         try:
             outcome = sales_services.transaction_transition(
-                owner=request.user, transaction=purchase.transaction, to=form.cleaned_data["to"]
+                owner=request.user, transaction=purchase.transaction, **form.service_arguments()
             )
         except ValidationError as exc:
             apply_errors(form, exc)
@@ -353,7 +365,7 @@ def member_module_complete(request, code: str):
 
 
 def _after_transaction_action(request, outcome):
-    query = _announce_outcome(request, outcome.events)
+    query = _announce_outcome(request, outcome.events, outcome.notes)
     url = reverse("simulator:transaction", args=[outcome.purchase.transaction])
     return redirect(f"{url}?{query}#timeline")
 
@@ -425,7 +437,7 @@ def subscription_action(request, code: str, action: str):
         except ValidationError as exc:
             apply_errors(form, exc)
         else:
-            query = _announce_outcome(request, outcome.events)
+            query = _announce_outcome(request, outcome.events, outcome.notes)
             url = reverse("simulator:subscription", args=[outcome.subscription.subscriber_code])
             return redirect(f"{url}?{query}#recorded")
     subscription = _owned_subscription(request, code)  # as it stands now

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from dispatcher.catalogue import CATALOGUE, PRODUCER, Audience
@@ -81,11 +82,16 @@ def without(value, drop: set[str], prefix: str = ""):
     return value
 
 
+# Fields Hotmart's production webhooks of 2025 carry that its test-button samples lack (docs/payloads.md).
+PRODUCTION_ONLY = frozenset({"data.purchase.invoice_by", "data.purchase.subscription_anticipation_purchase"})
+
+
 def assert_matches_sample(payload: dict, event_type: str) -> None:
     """Same keys in the same order, same nesting and value types as Hotmart's sample; a field the catalogue
-    documents as conditional (billet codes, the subscription block, ...) may be present on one side only."""
+    documents as conditional (billet codes, the subscription block, ...) may be present on one side only, and
+    so may the fields production sends beyond the sample (``PRODUCTION_ONLY``)."""
     sample = sample_for(event_type)
-    conditional = {row.name for row in CATALOGUE[event_type].rows() if row.conditional}
+    conditional = {row.name for row in CATALOGUE[event_type].rows() if row.conditional} | PRODUCTION_ONLY
     ours, theirs = set(paths(payload)), set(paths(sample))
     assert_same_shape(without(payload, conditional - theirs), without(sample, conditional - ours))
 
@@ -187,3 +193,97 @@ def assert_form_documented(pairs: list[tuple[str, str]], event_type: str, audien
 
 
 AFFILIATE_MARKINGS = (Affiliates.YES, Affiliates.NO, Affiliates.IF_ALLOWED)
+
+
+# --- The story a body tells ----------------------------------------------------------------------------------
+
+APPROVED_STATUSES = frozenset({"APPROVED", "COMPLETED", "REFUNDED", "CHARGEBACK", "DISPUTE"})
+NEVER_APPROVED = frozenset({"BILLET_PRINTED", "CANCELED", "DELAYED", "EXPIRED"})  # in this lifecycle, never paid
+WITHOUT_WARRANTY = frozenset({"BILLET_PRINTED", "CANCELED", "DELAYED"})  # production sends no warranty_date
+SUBSCRIPTION_GOES_ON = frozenset({"STARTED", "ACTIVE", "DELAYED"})  # a next charge is still coming
+PURCHASE_EVENT_TYPES = frozenset(
+    {
+        "PURCHASE_APPROVED",
+        "PURCHASE_COMPLETE",
+        "PURCHASE_CANCELED",
+        "PURCHASE_REFUNDED",
+        "PURCHASE_CHARGEBACK",
+        "PURCHASE_PROTEST",
+        "PURCHASE_DELAYED",
+        "PURCHASE_EXPIRED",
+        "PURCHASE_BILLET_PRINTED",
+    }
+)
+_BILLET_BASE = date(1997, 10, 7)
+
+
+def created_ms(payload: dict) -> int:
+    """The event's moment, under either of Hotmart's spellings."""
+    return payload["creation_date"] if "creation_date" in payload else payload["creationDate"]
+
+
+def billet_due_date(barcode: str) -> date:
+    """The due date a billet's typeable line carries (its last group: the due-date factor, then the amount);
+    the factor restarted at 1000 on 2025-02-22."""
+    factor = int(barcode.split()[-1][:4])
+    return _BILLET_BASE + timedelta(days=factor - 1000 + 10000)
+
+
+def _ms(iso: str) -> int:
+    return int(datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp() * 1000)
+
+
+def assert_tells_a_consistent_story(payload: dict) -> None:
+    """The dates inside a body are in the order a sale lives them (ordered, approved, warranty, due date, next
+    charge; the event itself after its order and approval), and it has no key its status forbids: no approval,
+    warranty or refusal where there is none, no empty coupon or xcod, no next charge once the subscription
+    stops, the billet's and PIX's fields for those payments only."""
+    created, event, data = created_ms(payload), payload["event"], payload["data"]
+    where = f"{event} {data.get('purchase', {}).get('transaction', '')}"
+    if event in PURCHASE_EVENT_TYPES:
+        purchase, payment = data["purchase"], data["purchase"]["payment"]
+        status, ordered = purchase["status"], purchase["order_date"]
+        assert ordered <= created, f"{where}: ordered after the event"
+        approved = purchase.get("approved_date")
+        if status in APPROVED_STATUSES:
+            assert approved is not None and ordered <= approved <= created, f"{where}: approval out of order"
+        else:
+            assert status in NEVER_APPROVED and approved is None, f"{where}: approved_date on an unpaid purchase"
+        warranty = data["product"].get("warranty_date")
+        if status in WITHOUT_WARRANTY:
+            assert warranty is None, f"{where}: warranty_date while {status}"
+        else:
+            assert warranty is not None and _ms(warranty) > (approved or ordered), f"{where}: warranty before sale"
+        if status == "DISPUTE":
+            assert created <= _ms(warranty), f"{where}: a refund request after the warranty"
+        refused = "refusal_reason" in payment
+        assert refused == (payment["type"] == "CREDIT_CARD" and status in ("CANCELED", "DELAYED")), (
+            f"{where}: refusal_reason {'sent' if refused else 'missing'} while {status}"
+        )
+        assert ("billet_url" in payment) == ("billet_barcode" in payment) == (payment["type"] == "BILLET"), where
+        assert ("pix_code" in payment) == (payment["type"] == "PIX"), where
+        if payment["type"] == "BILLET":
+            ordered_day = datetime.fromtimestamp(ordered / 1000, tz=UTC).date()
+            assert billet_due_date(payment["billet_barcode"]) > ordered_day, f"{where}: due before the order"
+        if payment["type"] == "PIX":
+            assert payment["pix_expiration_date"] > ordered, f"{where}: PIX expired before the order"
+        assert purchase["offer"].get("coupon_code", "x") != "", f"{where}: an empty coupon_code"
+        assert purchase.get("origin", {}).get("xcod", "x") != "", f"{where}: an empty xcod"
+        assert purchase["invoice_by"] == "HOTMART" and purchase["subscription_anticipation_purchase"] is False
+        subscription = data.get("subscription")
+        goes_on = subscription is not None and subscription["status"] in SUBSCRIPTION_GOES_ON
+        assert ("date_next_charge" in purchase) == goes_on, f"{where}: date_next_charge and the subscription"
+        assert ("recurrence_number" in purchase) == (subscription is not None), where
+        if goes_on:
+            assert purchase["date_next_charge"] > (approved or ordered), f"{where}: next charge before this one"
+        if "buyer" in data:
+            buyer = data["buyer"]
+            phone = buyer["checkout_phone"]
+            assert phone.isdigit() and len(phone) in (10, 11), f"{where}: checkout_phone {phone!r} is not whole"
+            assert phone.startswith(buyer["checkout_phone_code"]), f"{where}: phone without its area code"
+    elif event == "SUBSCRIPTION_CANCELLATION":
+        assert data["cancellation_date"] <= created < data["date_next_charge"], f"{event}: dates out of order"
+    elif event == "SWITCH_PLAN":
+        assert data["switch_plan_date"] <= created, f"{event}: switched after the event"
+    elif event == "UPDATE_SUBSCRIPTION_CHARGE_DATE":
+        assert _ms(data["subscription"]["dateNextCharge"]) > created, f"{event}: the next charge is past"

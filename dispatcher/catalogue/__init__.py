@@ -8,7 +8,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
 from configurations.events import PayloadVersion
-from dispatcher.catalogue.events import CATALOGUE, PURCHASE_STATUS, VERSION, EventSchema
+from dispatcher.catalogue.events import CATALOGUE, PURCHASE_STATUS, TEST_BUTTON, VERSION, EventSchema
 from dispatcher.catalogue.schema import PRODUCER, Audience, Scope, render, render_form
 from dispatcher.logging import mask_secret
 
@@ -92,6 +92,7 @@ __all__ = [
     "JSON",
     "PRODUCER",
     "PURCHASE_STATUS",
+    "TEST_BUTTON",
     "VERSION",
     "Audience",
     "Body",

@@ -2,8 +2,12 @@
 
 Each schema mirrors a payload captured from Hotmart (``shared/reference/hotmart-samples``): same keys, same
 nesting, same value types, and the real quirks (``creationDate`` instead of ``creation_date`` in
-CLUB_FIRST_ACCESS and UPDATE_SUBSCRIPTION_CHARGE_DATE, the hottok inside UPDATE_SUBSCRIPTION_CHARGE_DATE's
-body, its camelCase data keys, the product id written as a string in CLUB_MODULE_COMPLETED).
+CLUB_FIRST_ACCESS, the hottok inside UPDATE_SUBSCRIPTION_CHARGE_DATE's body, its camelCase data keys, the
+product id written as a string in CLUB_MODULE_COMPLETED). Where Hotmart's production webhooks of 2025 differ
+from those test-button samples, production wins (docs/payloads.md): single purchases carry ``invoice_by`` and
+``subscription_anticipation_purchase``, empty or meaningless fields are left out (a coupon never used, an
+``xcod`` never given, the warranty of an unpaid purchase), and UPDATE_SUBSCRIPTION_CHARGE_DATE is stamped
+``creation_date`` (``creationDate``, the test button's spelling, in test posts only).
 
 Purchase fields also carry their historical name in the legacy 1.0 postback (``v1=``), and the 1.0 postback's
 own fields (``aff``, ``cms_vendor``, ...) are declared beside the 2.0.0 fields they summarise: one catalogue
@@ -13,7 +17,7 @@ recurrence fields, tracking codes) carry a ``when``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from configurations.events import PURCHASE_EVENTS, EventType, PayloadVersion
 from dispatcher.catalogue.schema import (
@@ -130,8 +134,17 @@ def country(name: str, description: str, path: str) -> Field:
     )
 
 
+def _status_not_in(statuses: frozenset[str]):
+    """True when the purchase's status after this event is none of ``statuses``."""
+    return lambda scope: scope.ctx.facts["purchase"]["status"] not in statuses
+
+
 _has_subscription = _has("subscription")
 _is_recurrence = _has("purchase.recurrence")
+
+# Hotmart's production webhooks (2025) never carry the product's warranty date while the purchase is unpaid or
+# refused: PURCHASE_BILLET_PRINTED, PURCHASE_CANCELED, PURCHASE_DELAYED (docs/payloads.md).
+WITHOUT_WARRANTY = frozenset({"BILLET_PRINTED", "CANCELED", "DELAYED"})
 
 
 # --- The shared blocks ------------------------------------------------------------------------------------
@@ -142,7 +155,14 @@ PRODUCT = obj(
     N("id", "Product id.", fact("product.id"), size=10, v1="prod"),
     S("ucode", "Product's unique code.", fact("product.ucode"), size=36),
     S("name", "Product name.", fact("product.name"), size=255, v1="prod_name"),
-    DT("warranty_date", "End of the warranty (refund) period.", fact("product.warranty_date"), v1="warranty_date"),
+    DT(
+        "warranty_date",
+        "End of the warranty (refund) period; absent while the purchase is unpaid or refused (BILLET_PRINTED, "
+        "CANCELED, DELAYED).",
+        fact("product.warranty_date"),
+        when=_status_not_in(WITHOUT_WARRANTY),
+        v1="warranty_date",
+    ),
     S(
         "support_email",
         "Producer's support e-mail for this product.",
@@ -212,11 +232,12 @@ BUYER_BLOCK = obj(
     ),
     S(
         "checkout_phone",
-        "Phone given at checkout, digits only.",
-        fact("buyer.phone"),
+        "Phone given at checkout, digits only, whole: area code and number (11 digits for a mobile).",
+        lambda s: s.ctx.facts["buyer"]["phone_code"] + s.ctx.facts["buyer"]["phone"],
         size=20,
         affiliates=BUYER,
         v1="phone_checkout_number",
+        v1_get=fact("buyer.phone"),  # the 1.0 postback splits it: phone_checkout_local_code and the number
     ),
     obj(
         "address",
@@ -452,7 +473,14 @@ PURCHASE = obj(
         "offer",
         "The offer bought.",
         S("code", "Offer code.", fact("purchase.offer_code"), size=20, v1="off"),
-        S("coupon_code", "Coupon used, else empty.", fact("purchase.coupon_code"), size=50, v1="coupon_code"),
+        S(
+            "coupon_code",
+            "Coupon used; absent when none was.",
+            fact("purchase.coupon_code"),
+            size=50,
+            when=_has("purchase.coupon_code"),
+            v1="coupon_code",
+        ),
     ),
     obj(
         "origin",
@@ -461,9 +489,10 @@ PURCHASE = obj(
         S("sck", "Tracking code given in the link's sck parameter.", fact("purchase.origin.sck"), size=255, v1="sck"),
         S(
             "xcod",
-            "Your own external code given in the link's xcod parameter.",
+            "Your own external code given in the link's xcod parameter; absent when the link had none.",
             fact("purchase.origin.xcod"),
             size=255,
+            when=_has("purchase.origin.xcod"),
             v1="xcod",
         ),
         when=_has("purchase.origin"),
@@ -474,24 +503,18 @@ PURCHASE = obj(
         fact("purchase.sck_payment_link"),
         size=100,
     ),
-    S(
-        "invoice_by",
-        "Who issues the invoice of a subscription charge: HOTMART.",
-        fact("purchase.recurrence.invoice_by"),
-        size=20,
-        when=_is_recurrence,
-    ),
+    S("invoice_by", "Who issues the purchase's invoice: HOTMART.", fact("purchase.invoice_by"), size=20),
     B(
         "subscription_anticipation_purchase",
-        "Whether the subscriber paid this recurrence ahead of its date.",
-        fact("purchase.recurrence.anticipation"),
-        when=_is_recurrence,
+        "Whether a subscriber paid this charge ahead of its date; false for single purchases.",
+        fact("purchase.subscription_anticipation"),
     ),
     T(
         "date_next_charge",
-        "When the subscription will be charged next.",
+        "When the subscription will be charged next; absent for single purchases and once the subscription "
+        "no longer goes on (a first charge refused or never paid, a refund, a cancellation).",
         fact("purchase.recurrence.date_next_charge"),
-        when=_is_recurrence,
+        when=_has("purchase.recurrence.date_next_charge"),
     ),
     N(
         "recurrence_number",
@@ -551,9 +574,36 @@ PURCHASE_DATA = (
 
 
 HOTTOK_DESCRIPTION = "The recipient's verification token, also sent in the X-HOTMART-HOTTOK header."
+CREATION_DESCRIPTION = "When the event happened; never later than the moment it is sent. Retries and resends repeat it."
+# ``facts["variant"]`` of a test post: spelled as Hotmart's "send test" button spells it (docs/payloads.md).
+TEST_BUTTON = "test_button"
 
 
-def envelope(*data: Field, creation_key: str = "creation_date", with_hottok: bool = False) -> tuple[Field, ...]:
+def _test_button(scope: Scope) -> bool:
+    return scope.ctx.facts.get("variant") == TEST_BUTTON
+
+
+def envelope(
+    *data: Field,
+    creation_key: str = "creation_date",
+    test_button_creation_key: str | None = None,
+    with_hottok: bool = False,
+) -> tuple[Field, ...]:
+    """The fields around ``data``. ``test_button_creation_key``: the creation moment's other spelling, in test
+    posts only, where Hotmart's test button spells it differently from its production webhooks."""
+    created = [Field(creation_key, Format.TIMESTAMP, CREATION_DESCRIPTION, size=13, get=lambda s: s.ctx.created_ms)]
+    if test_button_creation_key:
+        created = [
+            replace(created[0], when=lambda s: not _test_button(s)),
+            Field(
+                test_button_creation_key,
+                Format.TIMESTAMP,
+                f"{creation_key}, as Hotmart's test button spells it: in test posts only.",
+                size=13,
+                get=lambda s: s.ctx.created_ms,
+                when=_test_button,
+            ),
+        ]
     head = [
         legacy("hottok", Format.STRING, HOTTOK_DESCRIPTION, lambda s: s.ctx.hottok, size=64),
         Field(
@@ -563,7 +613,7 @@ def envelope(*data: Field, creation_key: str = "creation_date", with_hottok: boo
             size=36,
             get=lambda s: s.ctx.event_id,
         ),
-        Field(creation_key, Format.TIMESTAMP, "When the event happened.", size=13, get=lambda s: s.ctx.created_ms),
+        *created,
         Field("event", Format.STRING, "The event type.", size=40, get=lambda s: s.ctx.event_type),
         Field("version", Format.STRING, "Version of the payload format.", size=5, get=const(VERSION)),
     ]
@@ -759,7 +809,7 @@ CATALOGUE[EventType.UPDATE_SUBSCRIPTION_CHARGE_DATE] = EventSchema(
             S("name", "Plan name.", fact("subscription.plan.name"), size=255),
             obj("offer", "The plan's offer.", S("code", "Offer code.", fact("subscription.plan.offer_code"), size=20)),
         ),
-        creation_key="creationDate",
+        test_button_creation_key="creationDate",
         with_hottok=True,
     ),
 )

@@ -147,6 +147,15 @@ def test_resending_what_has_no_configuration_left_is_a_409(api, configuration, p
     assert "removed" in body["message"]
 
 
+def test_resending_a_scheduled_notification_before_its_moment_is_a_409(api, configuration, product):
+    [notification] = simulate(api.user, product, occurred_at=timezone.now() + timedelta(days=2))
+
+    body = assert_error(api.post(f"/api/v1/notifications/{notification.pk}/resend"), 409, code="scheduled")
+
+    assert "sent then, never before" in body["message"]
+    assert Notification.objects.get(pk=notification.pk).resend_requested_at is None
+
+
 # --- Bulk resends -----------------------------------------------------------------------------------------
 
 

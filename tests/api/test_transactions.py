@@ -278,7 +278,8 @@ def test_an_illegal_move_is_refused_on_to_naming_the_allowed_ones(api, course, l
     body = assert_error(move(api, code, "EXPIRED"), 400, field="to", code="illegal_transition")
 
     assert f"Transaction {code} is APPROVED (credit card): it cannot become EXPIRED." in body["message"]
-    assert "Allowed: COMPLETED (from " in body["message"] and "REFUNDED, CHARGEBACK, DISPUTE (until " in body["message"]
+    assert "Allowed: COMPLETED (really at " in body["message"]
+    assert "REFUNDED, CHARGEBACK, DISPUTE (until " in body["message"]
     assert Purchase.objects.get(transaction=code).status == "APPROVED"
     assert Event.objects.filter(transaction=code).count() == 1
 
@@ -292,15 +293,23 @@ def test_a_final_status_allows_no_move(api, course):
     assert api.get(f"/api/v1/transactions/{code}").json()["next"] == []
 
 
-def test_completing_waits_for_the_warranty_and_an_earlier_at_is_refused(api, course):
+def test_completing_is_made_now_or_scheduled_at_the_warranty_end_and_an_earlier_at_is_refused(api, course):
     sale = buy(api)["transaction"]
+    other = buy(api)["transaction"]
 
     early = move(api, sale["transaction"], "completed", at=timezone.now().isoformat())
     body = assert_error(early, 400, field="at")
     assert "once the warranty ends" in body["message"]
+    both = move(api, sale["transaction"], "completed", at=timezone.now().isoformat(), schedule=True)
+    assert assert_error(both, 400, field="schedule")
 
-    done = move(api, sale["transaction"], "completed").json()
-    assert done["event"]["occurred_at"] == sale["warranty_until"], "dated when the warranty ends"
+    scheduled = move(api, sale["transaction"], "completed", schedule=True).json()
+    assert scheduled["event"]["occurred_at"] == sale["warranty_until"], "dated when the warranty ends"
+    assert ["PURCHASE_COMPLETE is scheduled" in note for note in scheduled["notes"]] == [True]
+    now = move(api, other["transaction"], "completed").json()
+    assert parse_datetime(now["event"]["occurred_at"]) <= timezone.now(), "made now: never dated in the future"
+    assert "before its real moment" in now["notes"][0]
+    assert now["transaction"]["warranty_until"] == other["warranty_until"]
 
 
 @pytest.mark.parametrize(
@@ -408,7 +417,9 @@ def test_the_dashboards_session_drives_a_purchase_too(client_for, producer, cour
     client = client_for(producer)
     created = client.post("/api/v1/transactions", {"payment_type": "pix"}, content_type="application/json")
     code = created.json()["transaction"]["transaction"]
-    moved = client.post(f"/api/v1/transactions/{code}/transition", {"to": "expired"}, content_type="application/json")
+    moved = client.post(
+        f"/api/v1/transactions/{code}/transition", {"to": "expired", "schedule": True}, content_type="application/json"
+    )
     assert moved.status_code == 200 and moved.json()["transaction"]["status"] == "EXPIRED"
     expired_at = parse_datetime(moved.json()["event"]["occurred_at"])
     assert expired_at == parse_datetime(created.json()["transaction"]["payment_due_at"]), "dated when the PIX expires"

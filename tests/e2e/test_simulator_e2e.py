@@ -72,7 +72,8 @@ def test_a_pix_purchase_goes_to_a_receiver_and_to_the_inbox_live(
     expect(page.get_by_role("heading", name=re.compile(purchase.transaction))).to_be_visible()
     expect(page.locator("#transaction-status")).to_have_text("BILLET_PRINTED")
     moves = page.get_by_role("region", name="Next moves")
-    expect(moves.get_by_role("button")).to_have_text(["Approve", "Expire"])
+    # expiring really waits for the PIX's expiry: made now, or scheduled for then
+    expect(moves.get_by_role("button")).to_have_text(["Approve", "Expire", re.compile(r"^Schedule expire for ")])
 
     # Approve it: the page says where it went, and both deliveries turn 200 by themselves.
     moves.get_by_role("button", name="Approve").click()
@@ -87,7 +88,9 @@ def test_a_pix_purchase_goes_to_a_receiver_and_to_the_inbox_live(
     expect(approved).to_contain_text("My receiver")
     expect(approved).to_contain_text("My inbox")
     # A PIX is never charged back: that move is not offered.
-    expect(moves.get_by_role("button")).to_have_text(["Complete", "Refund", "Dispute"])
+    expect(moves.get_by_role("button")).to_have_text(
+        ["Complete", re.compile(r"^Schedule complete for "), "Refund", "Dispute"]
+    )
     expect(page.get_by_role("button", name="Chargeback")).to_have_count(0)
 
     # The inbox tab got both requests without a reload; the newest shows the masked hottok and the payload.

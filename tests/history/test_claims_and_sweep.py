@@ -233,3 +233,18 @@ def test_nul_in_what_a_receiver_sent_is_stored_escaped(notification):
     assert stored.response_body == "o\\x00k" and stored.response_headers == {"X-A\\x00": "b\\x00c"}
     assert stored.error_message == "HTTP 500 Bro\\x00ken" and stored.response_escaped
     assert Notification.objects.get(pk=notification.pk).status_reason == "HTTP 500 Bro\\x00ken"
+
+
+def test_a_resend_of_a_scheduled_notification_waits_for_its_moment(notification):
+    """However it was asked for (a bulk resend of what a disabled configuration missed, say), a resend never
+    sends a webhook before the moment it is dated."""
+    now = timezone.now()
+    notification.event.__class__.objects.filter(pk=notification.event_id).update(occurred_at=now + timedelta(days=7))
+    Notification.objects.filter(pk=notification.pk).update(
+        status=NotificationStatus.CANCELLED, next_attempt_at=None, resend_requested_at=now
+    )
+
+    assert claim(now) == []
+    assert claims.lanes_with_work(lanes=["deliveries"], now=now) == []
+    [claimed] = claim(now + timedelta(days=7))
+    assert claimed.manual

@@ -35,7 +35,7 @@ def test_simulate_starts_a_card_purchase_and_moves_it(demo):
     assert moved["event"]["type"] == "PURCHASE_REFUNDED" and moved["transaction"]["status"] == "REFUNDED"
     assert moved["transaction"]["next"] == []
     text = run("simulate", "PURCHASE_APPROVED", "--owner", "demo")
-    assert "transaction HP" in text and "next: complete (from " in text and "refund" in text
+    assert "transaction HP" in text and "next: complete (really " in text and "refund" in text
 
 
 def test_simulate_issues_pix_and_billet_and_takes_an_event_name_as_the_target(demo):
@@ -221,12 +221,49 @@ def test_bad_input_exits_2_with_a_message(demo, args, message):
     assert message in str(caught.value)
 
 
+def test_simulate_states_the_time_rule_and_schedules_a_move_at_its_real_moment(demo, capsys):
+    with pytest.raises(SystemExit):
+        run("simulate", "--help")
+    text = " ".join(capsys.readouterr().out.split())
+    assert "never dated later than it is sent" in text and "--schedule" in text and "Pending post" in text
+    code = run_json("simulate", "PURCHASE_APPROVED", "--owner", "demo")["transaction"]["transaction"]
+    warranty = Purchase.objects.get(transaction=code).warranty_until
+
+    scheduled = run_json("simulate", "--transaction", code, "--to", "completed", "--schedule")
+
+    assert scheduled["event"]["occurred_at"] == warranty.isoformat()
+    assert any("is scheduled" in note for note in scheduled["notes"])
+    assert Notification.objects.filter(pk__in=scheduled["notifications"], next_attempt_at=warranty).count() == len(
+        scheduled["notifications"]
+    )
+    other = run_json("simulate", "PURCHASE_APPROVED", "--owner", "demo")["transaction"]["transaction"]
+    text = run("simulate", "--transaction", other, "--to", "completed")
+    assert "before its real moment" in text and "is scheduled" not in text
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--to", "completed", "--schedule", "--at", "2026-01-01T00:00:00Z"], "not both"),
+        (["CLUB_FIRST_ACCESS", "--schedule"], "--schedule applies to"),
+    ],
+)
+def test_schedule_is_refused_where_it_means_nothing(demo, args, message):
+    code = run_json("simulate", "PURCHASE_APPROVED", "--owner", "demo")["transaction"]["transaction"]
+    with pytest.raises(CommandError) as caught:
+        run("simulate", "--transaction", code, *args)
+    assert caught.value.returncode == 2 and message in str(caught.value)
+    with pytest.raises(CommandError) as caught:
+        run("simulate", "PURCHASE_APPROVED", "--owner", "demo", "--schedule")
+    assert caught.value.returncode == 2 and "--schedule applies to" in str(caught.value)
+
+
 def test_moving_a_transaction_the_wrong_way_names_the_allowed_moves(demo):
     code = run_json("simulate", "PURCHASE_APPROVED", "--owner", "demo")["transaction"]["transaction"]
     with pytest.raises(CommandError) as caught:
         run("simulate", "--transaction", code, "--to", "expired")
     assert caught.value.returncode == 2
-    assert "cannot become EXPIRED. Allowed: COMPLETED (from" in str(caught.value)
+    assert "cannot become EXPIRED. Allowed: COMPLETED (really at" in str(caught.value)
     with pytest.raises(CommandError) as caught:
         run("simulate", "--transaction", code, "--to", "refunded", "--owner", "nobody")
     assert "Unknown owner" in str(caught.value)

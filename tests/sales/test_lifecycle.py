@@ -1,5 +1,6 @@
 """The purchase lifecycle: every legal move emits its event, every illegal one is refused naming the allowed
-ones, and moves that wait for a moment (the warranty's end, the billet's due date) happen at that moment."""
+ones, and moves that wait for a moment (the warranty's end, the billet's due date) happen now as a
+fast-forward, or at that moment when scheduled."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from dispatcher.services import notification_resend
 from history.models import Event, Notification
 from sales import lifecycle
 from sales.lifecycle import PaymentType, PurchaseStatus, SubscriptionStatus
@@ -141,15 +143,53 @@ def test_another_producers_transaction_is_not_found(producer, course):
 # --- Time ---------------------------------------------------------------------------------------------------
 
 
-def test_completing_happens_when_the_warranty_ends(producer, course):
+def test_completing_before_the_warranty_ends_is_made_now_and_says_when_it_really_happens(producer, course):
     purchase = transaction_create(owner=producer, product=course).purchase
     assert purchase.warranty_until > timezone.now() + timedelta(days=6)
 
+    before = timezone.now()
     outcome = transaction_transition(owner=producer, transaction=purchase.transaction, to="completed")
 
-    assert outcome.event.occurred_at == purchase.warranty_until, "dated when it really happens"
+    assert before <= outcome.event.occurred_at <= timezone.now(), "a fast-forward: dated now, sent now"
+    assert outcome.purchase.warranty_until == purchase.warranty_until, "the sale's own dates are unchanged"
+    [note] = outcome.notes
+    assert "before its real moment" in note and purchase.warranty_until.strftime("%Y-%m-%dT%H:%M:%SZ") in note
     later = transaction_transition(owner=producer, transaction=purchase.transaction, to="chargeback")
     assert later.event.occurred_at >= outcome.event.occurred_at, "the story's clock never goes back"
+    assert later.notes == []
+
+
+def test_a_scheduled_completion_is_dated_at_the_warranty_end_and_waits_for_it(
+    producer, course, listener, django_capture_on_commit_callbacks
+):
+    purchase = transaction_create(owner=producer, product=course).purchase
+
+    with django_capture_on_commit_callbacks() as rung:
+        outcome = transaction_transition(
+            owner=producer, transaction=purchase.transaction, to="completed", schedule=True
+        )
+
+    assert outcome.event.occurred_at == purchase.warranty_until
+    [note] = outcome.notes
+    assert "PURCHASE_COMPLETE is scheduled" in note and "Pending post" in note
+    [notification] = outcome.notifications
+    assert notification.next_attempt_at == purchase.warranty_until, "sent at the moment it is dated"
+    assert rung == [], "no doorbell rings for a week ahead: the sweep rings when it is due"
+    assert json.loads(notification.payload)["creation_date"] == int(purchase.warranty_until.timestamp() * 1000)
+    # what follows it in the story follows it in time too: never sent before its own date
+    chargeback = transaction_transition(owner=producer, transaction=purchase.transaction, to="chargeback")
+    assert chargeback.event.occurred_at == purchase.warranty_until
+    assert chargeback.notifications[0].next_attempt_at == purchase.warranty_until
+
+
+def test_a_moment_and_scheduling_are_not_asked_together(producer, course):
+    purchase = transaction_create(owner=producer, product=course).purchase
+    with pytest.raises(ValidationError) as caught:
+        transaction_transition(
+            owner=producer, transaction=purchase.transaction, to="completed", at=timezone.now(), schedule=True
+        )
+    assert "not both" in caught.value.message_dict["schedule"][0]
+    assert Purchase.objects.get(pk=purchase.pk).status == PurchaseStatus.APPROVED
 
 
 def test_completing_at_a_moment_before_the_warranty_ends_is_refused(producer, course):
@@ -175,19 +215,53 @@ def test_a_refund_request_is_possible_until_the_warranty_ends(producer, course):
     assert back.purchase.approved_at == purchase.approved_at, "a refused refund request keeps the sale as it was"
 
 
-def test_a_billet_goes_overdue_only_after_its_due_date(producer, course):
+def test_a_billet_goes_overdue_at_its_due_date_when_scheduled_or_now_as_a_fast_forward(producer, course):
     purchase = transaction_create(owner=producer, product=course, payment_type="billet").purchase
     assert purchase.payment_due_at > timezone.now() + timedelta(days=3)
     with pytest.raises(ValidationError) as caught:
         transaction_transition(owner=producer, transaction=purchase.transaction, to="delayed", at=timezone.now())
-    assert "once the payment is due" in caught.value.message_dict["at"][0]
+    assert "once the payment is due" in caught.value.message_dict["at"][0], "an explicit moment tells the story"
 
-    delayed = transaction_transition(owner=producer, transaction=purchase.transaction, to="delayed")
+    scheduled = transaction_transition(owner=producer, transaction=purchase.transaction, to="delayed", schedule=True)
 
-    assert delayed.event.occurred_at == purchase.payment_due_at
+    assert scheduled.event.occurred_at == purchase.payment_due_at
     paid = transaction_transition(owner=producer, transaction=purchase.transaction, to="approved")
-    assert paid.purchase.approved_at == delayed.event.occurred_at
+    assert paid.purchase.approved_at == scheduled.event.occurred_at
     assert paid.purchase.warranty_until > paid.purchase.approved_at
+
+    other = transaction_create(owner=producer, product=course, payment_type="billet").purchase
+    now = transaction_transition(owner=producer, transaction=other.transaction, to="delayed")
+    assert now.event.occurred_at < other.payment_due_at and "the payment's due date" in now.notes[0]
+
+
+def test_a_renewal_is_charged_now_or_scheduled_on_its_charge_date(producer, club, listener):
+    subscription = transaction_create(owner=producer, product=club).subscription
+    charge_date = subscription.date_next_charge
+
+    now = subscription_renew(owner=producer, subscriber_code=subscription.subscriber_code)
+    assert now.event.occurred_at < charge_date and "its charge date" in now.notes[0]
+
+    later = subscription_renew(owner=producer, subscriber_code=subscription.subscriber_code, schedule=True)
+    assert later.event.occurred_at == now.subscription.date_next_charge > charge_date
+    assert later.purchase.ordered_at == later.purchase.approved_at == later.event.occurred_at
+    assert all(n.next_attempt_at == later.event.occurred_at for n in later.notifications)
+    with pytest.raises(ValidationError) as caught:
+        subscription_renew(
+            owner=producer, subscriber_code=subscription.subscriber_code, schedule=True, at=timezone.now()
+        )
+    assert "not both" in caught.value.message_dict["schedule"][0]
+
+
+def test_a_scheduled_notification_is_not_resent_before_its_moment(producer, course, listener):
+    purchase = transaction_create(owner=producer, product=course).purchase
+    outcome = transaction_transition(owner=producer, transaction=purchase.transaction, to="completed", schedule=True)
+    [notification] = outcome.notifications
+
+    with pytest.raises(ValidationError) as caught:
+        notification_resend(owner=producer, notification_id=notification.pk)
+
+    assert "scheduled" in caught.value.message_dict["notification"][0]
+    assert Notification.objects.get(pk=notification.pk).resend_requested_at is None
 
 
 def test_a_moment_before_the_previous_event_is_refused(producer, course):
@@ -231,9 +305,9 @@ def test_the_documented_table_is_the_machine_the_code_runs():
 
     text = (ROOT / "docs" / "lifecycle.md").read_text()
     names = {"card": "CREDIT_CARD", "billet": "BILLET", "PIX": "PIX"}
-    moments = {"": (None, None), "from the payment due date": (lifecycle.PAYMENT_DUE, None)}
+    moments = {"": (None, None), "really at the payment's due date": (lifecycle.PAYMENT_DUE, None)}
     moments |= {
-        "from the warranty's end": (lifecycle.WARRANTY_END, None),
+        "really at the warranty's end": (lifecycle.WARRANTY_END, None),
         "until the warranty's end": (None, lifecycle.WARRANTY_END),
     }
     documented = set()

@@ -8,6 +8,7 @@ import re
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from configurations.events import EventType
 from configurations.services import affiliate_register, affiliation_create, configuration_create
@@ -124,12 +125,29 @@ def test_an_illegal_or_unknown_move_is_an_error_on_the_page_not_a_500(web, produ
     assert created.status == "BILLET_PRINTED" and Event.objects.count() == 1
 
 
-def test_a_completion_is_dated_at_the_end_of_the_warranty(web, producer, course, listener):
+def test_a_completion_is_made_now_or_scheduled_at_the_end_of_the_warranty(web, producer, course, listener):
     created = transaction_create(owner=producer, product=course).purchase
     page = page_of(web.get(reverse("simulator:transaction", args=[created.transaction])))
-    assert "Dated" in page and "Possible until" in page, "complete waits for the warranty; dispute ends with it"
-    moved(web, created, "COMPLETED")
-    assert Event.objects.get(event_type="PURCHASE_COMPLETE").occurred_at == created.warranty_until
+    assert "Really at" in page and "Possible until" in page, "complete really waits for the warranty"
+    assert 'name="schedule" value="COMPLETED"' in page and 'name="schedule" value="REFUNDED"' not in page
+
+    response = moved(web, created, "COMPLETED")
+
+    now = Event.objects.get(event_type="PURCHASE_COMPLETE")
+    assert now.occurred_at <= timezone.now(), "made now, dated now"
+    told = page_of(web.get(response["Location"]))
+    assert "before its real moment" in told
+
+    other = transaction_create(owner=producer, product=course).purchase
+    response = web.post(reverse("simulator:move", args=[other.transaction]), {"schedule": "COMPLETED"})
+    scheduled = Event.objects.get(event_type="PURCHASE_COMPLETE", transaction=other.transaction)
+    assert scheduled.occurred_at == other.warranty_until
+    page = page_of(web.get(response["Location"]))
+    assert "PURCHASE_COMPLETE is scheduled" in page and "Pending posts</a> until then" in page
+    card = page_of(web.get(f"{reverse('simulator:deliveries')}?events={scheduled.pk}", **HTMX))
+    assert "scheduled" in card and "every 2s" not in card, "nothing is in flight for a week: no polling"
+    [waiting] = scheduled.notifications.all()
+    assert reverse("history:detail", args=[waiting.pk]) in page_of(web.get(reverse("history:pending")))
 
 
 @pytest.mark.parametrize(
@@ -254,6 +272,19 @@ def test_first_access_then_modules_in_order_then_errors_are_shown(web, producer,
 
 
 # --- Subscriptions --------------------------------------------------------------------------------------------
+
+
+def test_a_renewal_is_scheduled_on_its_charge_date_from_the_page(web, producer, club, listener):
+    subscription = transaction_create(owner=producer, product=club).subscription
+    url = reverse("simulator:subscription", args=[subscription.subscriber_code])
+    assert 'name="schedule"' in page_of(web.get(url))
+
+    response = web.post(reverse("simulator:renew", args=[subscription.subscriber_code]), {"schedule": "on"})
+
+    renewal = Event.objects.filter(event_type="PURCHASE_APPROVED").latest("id")
+    assert renewal.occurred_at == subscription.date_next_charge
+    page = page_of(web.get(response["Location"]))
+    assert "PURCHASE_APPROVED is scheduled" in page and "Pending posts</a> until then" in page
 
 
 def test_a_subscription_is_renewed_switched_moved_and_cancelled_from_its_page(web, producer, club, listener):

@@ -7,6 +7,8 @@ simulate --subscription CODE --renew | --cancel | --switch-plan P | --charge-day
 simulate PURCHASE_OUT_OF_SHOPPING_CART --owner demo                              a cart abandonment
 simulate CLUB_FIRST_ACCESS --transaction HP...                                   the members area
 simulate SWITCH_PLAN --owner demo                                                a one-off sample event
+
+Time: every webhook is dated when its event happens and never sent before (see ``TIME_RULE``).
 """
 
 from django.contrib.auth import get_user_model
@@ -28,12 +30,22 @@ STARTING_EVENTS = (EventType.PURCHASE_APPROVED, EventType.PURCHASE_CANCELED, Eve
 PURCHASE_OPTIONS = ("payment", "installments", "refused", "affiliate", "coupon", "src", "sck", "xcod", "plan")
 
 
+TIME_RULE = (
+    "Time: an action happens now, and its webhooks are dated now (creation_date) and sent now; a webhook is never "
+    "dated later than it is sent, and retries keep its date. A move that would really happen later (--to "
+    "completed at the warranty's end, --to delayed or expired at the payment's due date, --renew on the charge "
+    "date) is made now as well, the sale's own dates unchanged, so a sale walks its whole life in minutes; with "
+    "--schedule it is dated at that real moment instead and sent then (a Pending post until then). --at dates it "
+    "yourself: a past moment is sent now, a future one is scheduled."
+)
+
+
 class Command(BaseCommand):
     help = (
         "Simulate a Hotmart event: a new purchase (PURCHASE_APPROVED, PURCHASE_CANCELED, PURCHASE_BILLET_PRINTED), "
         "a move of a transaction (--transaction HP... --to STATUS), a subscription action (--subscription CODE "
         "--renew/--cancel/--switch-plan/--charge-day), a cart abandonment, the members area, or a one-off sample "
-        "of any event."
+        "of any event. " + TIME_RULE
     )
 
     def add_arguments(self, parser):
@@ -63,11 +75,23 @@ class Command(BaseCommand):
         subscription.add_argument("--by", default="customer", help="Who cancels: customer, seller or admin.")
         subscription.add_argument("--switch-plan", metavar="PLAN", help="Move it to this plan (SWITCH_PLAN).")
         subscription.add_argument("--charge-day", type=int, help="Charge it on this day of the month.")
-        parser.add_argument("--at", help="When it happens (ISO date-time with zone); default now.")
+        parser.add_argument(
+            "--at", help="When it happens (ISO date-time with zone); default now. A future moment is scheduled."
+        )
+        parser.add_argument(
+            "--schedule",
+            action="store_true",
+            help="With --to or --renew: date the move at its real moment (the warranty's end, the payment's due "
+            "date, the charge date) and send it then, instead of now.",
+        )
         parser.add_argument("--json", action="store_true", help="Print what was recorded as JSON.")
 
     def handle(self, *args, **options):
         at = _moment(options["at"]) if options["at"] else None
+        if options["schedule"] and at is not None:
+            raise usage_error("Give --at or --schedule, not both: --schedule dates the move at its real moment.")
+        if options["schedule"] and not _may_schedule(options):
+            raise usage_error("--schedule applies to a move that waits for a moment: --to STATUS or --renew.")
         try:
             if options["subscription"]:
                 outcome = self._subscription(options, at)
@@ -101,7 +125,7 @@ class Command(BaseCommand):
             raise usage_error("With --subscription give exactly one of --renew, --cancel, --switch-plan, --charge-day.")
         if options["renew"]:
             return sales_services.subscription_renew(
-                owner=owner, subscriber_code=code, refused=options["refused"], at=at
+                owner=owner, subscriber_code=code, refused=options["refused"], at=at, schedule=options["schedule"]
             )
         if options["cancel"]:
             return sales_services.subscription_cancel(owner=owner, subscriber_code=code, by=options["by"], at=at)
@@ -126,7 +150,9 @@ class Command(BaseCommand):
             raise usage_error(f"{event} does not happen to a transaction; see `simulate --help`.")
         if not target:
             raise usage_error("Say where the transaction goes: --to STATUS (e.g. --to refunded).")
-        return sales_services.transaction_transition(owner=owner, transaction=code, to=target, at=at)
+        return sales_services.transaction_transition(
+            owner=owner, transaction=code, to=target, at=at, schedule=options["schedule"]
+        )
 
     def _new(self, options, at):
         if not options["event"]:
@@ -208,6 +234,14 @@ class Command(BaseCommand):
                 raise usage_error(f"{code} is not {username}'s.")
             return owner
         return get_user_model().objects.get(pk=owner_id)
+
+
+def _may_schedule(options) -> bool:
+    """Only a move of a transaction or a renewal has a real moment to wait for."""
+    if options["subscription"]:
+        return bool(options["renew"])
+    member_events = (EventType.CLUB_FIRST_ACCESS, EventType.CLUB_MODULE_COMPLETED)
+    return bool(options["transaction"]) and (options["event"] or "").strip().upper() not in member_events
 
 
 def _event(text: str) -> str:
