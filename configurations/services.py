@@ -238,9 +238,7 @@ def configurations_note_outcomes(*, outcomes: dict[int, tuple[bool, datetime]]) 
     )
     if recovered:
         Configuration.objects.filter(pk__in=recovered).update(failing_since=None)
-    started = list(
-        Configuration.objects.filter(pk__in=failed, failing_since__isnull=True).values_list("pk", flat=True)
-    )
+    started = list(Configuration.objects.filter(pk__in=failed, failing_since__isnull=True).values_list("pk", flat=True))
     for pk in started:
         Configuration.objects.filter(pk=pk, failing_since__isnull=True).update(failing_since=outcomes[pk][1])
     return started, recovered

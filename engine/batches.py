@@ -30,9 +30,7 @@ log = structlog.get_logger(__name__)
 T = TypeVar("T")
 
 
-def claim(
-    *, lane: str, limit: int, places: dict[int, int], conf: DispatcherSettings, task_id: str = ""
-) -> list[Send]:
+def claim(*, lane: str, limit: int, places: dict[int, int], conf: DispatcherSettings, task_id: str = "") -> list[Send]:
     """Claim up to ``limit`` notifications of ``lane`` that have something to send now, and answer their POSTs.
 
     First, attempts cut off by a dead worker are recorded as interrupted (they count); notifications whose

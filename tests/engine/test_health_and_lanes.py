@@ -120,8 +120,10 @@ def test_a_hanging_receiver_takes_only_its_share_and_holds_up_nobody(stack, http
             message="every healthy notification to be delivered while the hanging attempts still hang",
         )
         moved = wait_until(
-            lambda: Notification.objects.filter(configuration=stuck, lane="retries", locked_until=None).count()
-            >= events - 4,
+            lambda: (
+                Notification.objects.filter(configuration=stuck, lane="retries", locked_until=None).count()
+                >= events - 4
+            ),
             timeout=20,
             message="the hanging receiver's waiting notifications to move to the retries lane",
         )
