@@ -12,7 +12,7 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 # a new PostgreSQL connection (a forked backend) per delivery. Workers keep their connections instead; one
 # that broke (a database restart) is closed and opened again by the engine's retries (delivery._db_retrying).
 app.conf.update(CELERY_DB_REUSE_MAX=10**9)
-app.autodiscover_tasks(["dispatcher", "inbox"])
+app.autodiscover_tasks(["dispatcher", "inbox", "receiver_checks"])
 
 
 @app.on_after_finalize.connect

@@ -109,6 +109,7 @@ INSTALLED_APPS = [
     "history.apps.HistoryConfig",
     "sales.apps.SalesConfig",
     "inbox.apps.InboxConfig",
+    "receiver_checks.apps.ReceiverChecksConfig",
 ]
 
 MIDDLEWARE = [
@@ -233,6 +234,7 @@ CELERY_TASK_ROUTES = {
     "dispatcher.bulk_resend": {"queue": "maintenance"},
     "dispatcher.clear_expired_tokens": {"queue": "maintenance"},
     "inbox.purge": {"queue": "maintenance"},
+    "receiver_checks.run": {"queue": "maintenance"},
 }
 CELERY_TASK_DEFAULT_QUEUE = "maintenance"
 
