@@ -373,9 +373,9 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": (
         "Everything the dashboard does, over HTTP: configurations, products, simulated events, purchases driven "
         "through their lifecycle, subscriptions, carts, the members area, affiliates, inboxes, notifications "
-        "and their attempts, resends, the account's hottok, and REST hooks for automation tools. Authenticate "
-        "with an OAuth2 client-credentials token from `POST /security/oauth/token` (Hotmart's shape; create "
-        "credentials on the Credentials page) sent as `Authorization: Bearer <token>`. Errors are JSON: "
+        "and their attempts, resends, receiver checks, the account's hottok, and REST hooks for automation tools. "
+        "Authenticate with an OAuth2 client-credentials token from `POST /security/oauth/token` (Hotmart's shape; "
+        "create credentials on the Credentials page) sent as `Authorization: Bearer <token>`. Errors are JSON: "
         "`{code, message, field, errors}`. Guide with curl examples: docs/api.md."
     ),
     "VERSION": "1",
@@ -404,6 +404,8 @@ SPECTACULAR_SETTINGS = {
         "SubscriptionStatusEnum": "sales.lifecycle.SubscriptionStatus",
         "PaymentTypeEnum": "sales.lifecycle.PaymentType",
         "CancelledByEnum": ["customer", "seller", "admin"],
+        "ReceiverCheckStatusEnum": "receiver_checks.choices.RunStatus",
+        "GradeEnum": "receiver_checks.choices.Grade",
     },
 }
 
