@@ -192,7 +192,12 @@ def wrong_hottok() -> str:
 def plan_build(target: Target, *, now: datetime) -> Plan:
     """The checks for ``target`` and the POSTs behind them, in the report's order."""
     plan = Plan()
-    events = [e for e in EventType.values if e in target.events]
+    # In Hotmart's order; the legacy 1.0 form exists for purchase events only.
+    events = [
+        e
+        for e in EventType.values
+        if e in target.events and (target.payload_version == PayloadVersion.V2 or e in PURCHASE_EVENTS)
+    ]
     primary = E.PURCHASE_APPROVED if E.PURCHASE_APPROVED in events else events[0]
     builder = _Builder(target, now)
 
