@@ -89,7 +89,7 @@ def receiver_check_start(
         raise ValidationError(
             f"You have {MAX_IN_FLIGHT} receiver checks queued or running; wait for one of them to finish."
         )
-    configuration_services.account_get_or_create(user=owner)  # the hottok the check sends
+    account, _ = configuration_services.account_get_or_create(user=owner)  # the hottok the check sends
     start_by = now + timedelta(seconds=QUEUE_WAIT)
     try:
         with transaction.atomic():
@@ -103,6 +103,7 @@ def receiver_check_start(
                 created_at=now,
                 start_by=start_by,
                 deadline_at=start_by + timedelta(seconds=run_bound(conf.total_timeout)),
+                hottok_shown=mask_secret(account.hottok),
                 **target,
             )
             if enqueue:
