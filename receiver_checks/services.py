@@ -37,7 +37,7 @@ from history.choices import AttemptTrigger
 from receiver_checks import grading
 from receiver_checks.choices import IN_FLIGHT, Grade, RunStatus
 from receiver_checks.models import CheckResult, ReceiverCheck
-from receiver_checks.suite import Plan, Post, Sequence, Target, plan_build
+from receiver_checks.suite import CheckSpec, Plan, Post, Sequence, Target, plan_build
 
 log = structlog.get_logger(__name__)
 
@@ -465,19 +465,22 @@ def _grade_ready(run, plan: Plan, results, outcomes: dict[str, _Sent], target: T
                 verdict = grading.Verdict(Grade.WARN, "No answer came before the check's own time limit ran out.")
                 _save_verdict(row, verdict, answers=_answers(outcomes.get(spec.key)), now=now)
             continue
-        verdict = _verdict(spec.key, outcomes, target, limits)
+        verdict = _verdict(spec, outcomes, target, limits)
         _save_verdict(row, verdict, answers=_answers(outcomes[spec.key]), now=now)
 
 
-def _verdict(key: str, outcomes: dict[str, _Sent], target: Target, limits: grading.Limits) -> grading.Verdict:
+def _verdict(spec: CheckSpec, outcomes: dict[str, _Sent], target: Target, limits: grading.Limits) -> grading.Verdict:
+    """The grade of a check whose POSTs (and the plain notification it is compared with) are all answered."""
+
     def last(sequence_key: str) -> grading.Answer | None:
         sent = outcomes.get(sequence_key)
         return _answer(sent.posts[-1][2][-1][0]) if sent else None
 
+    key = spec.key
     own = outcomes[key]
     main = last(key)
-    primary_event = own.sequence.posts[-1].event_type
-    control = last(f"event:{primary_event}")
+    checked_event = own.sequence.posts[-1].event_type
+    control = last(spec.needs[1]) if len(spec.needs) > 1 else None
     if key.startswith("event:"):
         verdict = grading.grade_delivery(main, url=target.url, content_type=target.content_type, limits=limits)
         if len(own.posts) > 1:
@@ -495,7 +498,7 @@ def _verdict(key: str, outcomes: dict[str, _Sent], target: Target, limits: gradi
         return grading.grade_tolerant(
             main,
             control,
-            compared=f"the {primary_event} of a purchase it had been told about",
+            compared=f"the {checked_event} of a purchase it had been told about",
             fix="When the purchase (or the buyer) is unknown, log it and answer 200, or keep the event to apply "
             "once the purchase arrives; never answer an error for it: Hotmart would retry, then give up.",
         )
@@ -528,7 +531,7 @@ def _verdict(key: str, outcomes: dict[str, _Sent], target: Target, limits: gradi
         switched = own.sequence.posts[-1]
         other_version = "JSON 2.0.0" if switched.content_type.startswith("application/json") else "legacy 1.0 form"
         return grading.grade_format(
-            last(f"event:{switched.event_type}"),
+            control,
             main,
             configured=target.format_name,
             other_version=other_version,

@@ -221,146 +221,80 @@ def plan_build(target: Target, *, now: datetime) -> Plan:
         plan.sequences.append(Sequence(key, posts))
         plan.checks.append(CheckSpec(key, TITLES["event"].format(event=event_type), WHY["event"], sent, needs=(key,)))
 
-    control = (f"event:{primary}",)
+    v1 = target.payload_version == PayloadVersion.V1
+    control = f"event:{primary}"
     wrong = builder.post(primary, hottok=wrong_hottok(), note="wrong hottok")
-    plan.sequences.append(Sequence("hottok_wrong", (wrong,)))
-    plan.checks.append(
-        CheckSpec(
-            "hottok_wrong",
-            TITLES["hottok_wrong"],
-            WHY["hottok_wrong"],
-            f"{primary} with a wrong X-HOTMART-HOTTOK: a random token, not yours"
-            + (" (also in the body's hottok field)." if target.payload_version == PayloadVersion.V1 else "."),
-            needs=("hottok_wrong", *control),
-        )
-    )
+    in_body = " (also in the body's hottok field)" if v1 else ""
+    sent = f"{primary} with a wrong X-HOTMART-HOTTOK: a random token, not yours{in_body}."
+    _single(plan, "hottok_wrong", wrong, sent, compare_with=control)
     missing = builder.post(primary, hottok=None, note="no hottok")
-    plan.sequences.append(Sequence("hottok_missing", (missing,)))
-    plan.checks.append(
-        CheckSpec(
-            "hottok_missing",
-            TITLES["hottok_missing"],
-            WHY["hottok_missing"],
-            f"{primary} with no X-HOTMART-HOTTOK header"
-            + (" and no hottok field in the body." if target.payload_version == PayloadVersion.V1 else "."),
-            needs=("hottok_missing", *control),
-        )
+    in_body = " and no hottok field in the body" if v1 else ""
+    _single(
+        plan, "hottok_missing", missing, f"{primary} with no X-HOTMART-HOTTOK header{in_body}.", compare_with=control
     )
 
     repeat = _replace(builder.post(primary, note="sent twice"), times=2)
-    plan.sequences.append(Sequence("repeat", (repeat,)))
-    plan.checks.append(
-        CheckSpec(
-            "repeat",
-            TITLES["repeat"],
-            WHY["repeat"],
-            f"{primary} twice: the same bytes and `id` ({repeat.event_uuid}), the second as attempt 2 once the "
-            "first was answered, as a Hotmart retry.",
-            needs=("repeat",),
-        )
+    sent = (
+        f"{primary} twice: the same bytes and `id` ({repeat.event_uuid}), the second as attempt 2 once the first "
+        "was answered, as a Hotmart retry."
     )
+    _single(plan, "repeat", repeat, sent)
 
     unknown_event = next((e for e in UNKNOWN_PURCHASE_ORDER if e in events), None)
     if unknown_event is None:
-        plan.checks.append(
-            CheckSpec(
-                "unknown_purchase",
-                TITLES["unknown_purchase"],
-                WHY["unknown_purchase"],
-                "Nothing.",
-                skip_reason="It gets no event about an earlier purchase (refund, chargeback, cancellation...).",
-            )
-        )
+        reason = "It gets no event about an earlier purchase (refund, chargeback, cancellation...)."
+        plan.checks.append(_skipped("unknown_purchase", reason))
     else:
         stray = builder.post(unknown_event, note="unknown purchase")
-        plan.sequences.append(Sequence("unknown_purchase", (stray,)))
         about = f"transaction {stray.transaction}" if stray.transaction else f"buyer {stray.buyer_email}"
-        plan.checks.append(
-            CheckSpec(
-                "unknown_purchase",
-                TITLES["unknown_purchase"],
-                WHY["unknown_purchase"],
-                f"{unknown_event} for {about}, which the receiver was never told about.",
-                needs=("unknown_purchase", f"event:{unknown_event}"),
-            )
-        )
+        sent = f"{unknown_event} for {about}, which the receiver was never told about."
+        _single(plan, "unknown_purchase", stray, sent, compare_with=f"event:{unknown_event}")
 
     extra = builder.post(primary, note="unknown fields", mutate=_add_unknown_fields)
-    plan.sequences.append(Sequence("unknown_field", (extra,)))
-    where = (
-        f"a form field `{EXTRA_FIELD}`"
-        if target.payload_version == PayloadVersion.V1
-        else f"`{EXTRA_FIELD}` at the top, in `data` and in `data.purchase`"
-    )
-    plan.checks.append(
-        CheckSpec(
-            "unknown_field",
-            TITLES["unknown_field"],
-            WHY["unknown_field"],
-            f"{primary} with fields Hotmart may add one day: {where}.",
-            needs=("unknown_field", *control),
-        )
+    where = f"a form field `{EXTRA_FIELD}`" if v1 else f"`{EXTRA_FIELD}` at the top, in `data` and in `data.purchase`"
+    _single(
+        plan, "unknown_field", extra, f"{primary} with fields Hotmart may add one day: {where}.", compare_with=control
     )
 
     big = builder.post(primary, facts=_largest_facts(builder.facts(primary)), note="largest payload")
-    plan.sequences.append(Sequence("size", (big,)))
-    plan.checks.append(
-        CheckSpec(
-            "size",
-            TITLES["size"],
-            WHY["size"],
-            f"{primary} of {_size(big)}: {LONG_NAME}-character names with accents"
-            + ("." if target.payload_version == PayloadVersion.V1 else f", a bundle of {BUNDLE_SIZE} products."),
-            needs=("size", *control),
-        )
-    )
+    bundle = "" if v1 else f", a bundle of {BUNDLE_SIZE} products"
+    sent = f"{primary} of {_size(big)}: {LONG_NAME}-character names with accents{bundle}."
+    _single(plan, "size", big, sent, compare_with=control)
 
-    format_event = (
-        E.PURCHASE_APPROVED
-        if E.PURCHASE_APPROVED in events
-        else next((e for e in events if e in PURCHASE_EVENTS), None)
-    )
-    other = PayloadVersion.V2 if target.payload_version == PayloadVersion.V1 else PayloadVersion.V1
-    other_name = "JSON 2.0.0" if other == PayloadVersion.V2 else "legacy 1.0 form"
+    format_event = next((e for e in (primary, *events) if e in PURCHASE_EVENTS), None)
+    other = PayloadVersion.V2 if v1 else PayloadVersion.V1
+    other_name = "JSON 2.0.0" if v1 else "legacy 1.0 form"
     if format_event is None:
-        plan.checks.append(
-            CheckSpec(
-                "payload_format",
-                TITLES["payload_format"],
-                WHY["payload_format"],
-                "Nothing.",
-                skip_reason="The legacy 1.0 form exists for purchase events only, and it gets none.",
-            )
-        )
+        reason = "The legacy 1.0 form exists for purchase events only, and it gets none."
+        plan.checks.append(_skipped("payload_format", reason))
     else:
         switched = builder.post(format_event, version=other, note=f"as the {other_name}")
-        plan.sequences.append(Sequence("payload_format", (switched,)))
-        plan.checks.append(
-            CheckSpec(
-                "payload_format",
-                TITLES["payload_format"],
-                WHY["payload_format"],
-                f"{format_event} in the {other_name} format as well ({switched.content_type}), to tell a receiver "
-                f"that reads the wrong format from one that refuses everything.",
-                needs=("payload_format", f"event:{format_event}"),
-            )
+        sent = (
+            f"{format_event} in the {other_name} format as well ({switched.content_type}), to tell a receiver that "
+            "reads the wrong format from one that refuses everything."
         )
+        _single(plan, "payload_format", switched, sent, compare_with=f"event:{format_event}")
 
     bare = _replace(builder.post(primary, note="Hotmart's headers only"), hotmart_only=True)
-    plan.sequences.append(Sequence("hotmart_headers", (bare,)))
-    plan.checks.append(
-        CheckSpec(
-            "hotmart_headers",
-            TITLES["hotmart_headers"],
-            WHY["hotmart_headers"],
-            f"{primary} with only the headers Hotmart sends (Content-Type, X-HOTMART-HOTTOK, User-Agent, Accept, "
-            "Accept-Encoding): none of this simulator's X-Dispatcher-* or signature headers.",
-            needs=("hotmart_headers", *control),
-        )
+    sent = (
+        f"{primary} with only the headers Hotmart sends (Content-Type, X-HOTMART-HOTTOK, User-Agent, Accept, "
+        "Accept-Encoding): none of this simulator's X-Dispatcher-* or signature headers."
     )
+    _single(plan, "hotmart_headers", bare, sent, compare_with=control)
     plan.checks.append(CheckSpec("redirects", TITLES["redirects"], WHY["redirects"], "Every POST above.", derived=True))
     plan.checks.append(CheckSpec("speed", TITLES["speed"], WHY["speed"], "Every POST above.", derived=True))
     return plan
+
+
+def _single(plan: Plan, key: str, post: Post, sent: str, *, compare_with: str | None = None) -> None:
+    """A check made of one POST, graded on its own or against the answer to ``compare_with`` (a sequence)."""
+    plan.sequences.append(Sequence(key, (post,)))
+    needs = (key,) if compare_with is None else (key, compare_with)
+    plan.checks.append(CheckSpec(key, TITLES[key], WHY[key], sent, needs=needs))
+
+
+def _skipped(key: str, reason: str) -> CheckSpec:
+    return CheckSpec(key, TITLES[key], WHY[key], "Nothing.", skip_reason=reason)
 
 
 class _Builder:

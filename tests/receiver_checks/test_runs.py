@@ -11,6 +11,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from configurations.events import EventType
 from configurations.services import configuration_create, signing_secret_rotate
 from dispatcher.services import notification_resend
 from history import selectors as history_selectors
@@ -22,28 +23,11 @@ from receiver_checks.models import ReceiverCheck
 from receiver_checks.services import receiver_check_start
 from tests.conftest import wait_until
 from tests.receiver_checks.receivers import Receiver
+from tests.receiver_checks.test_suite import CONTRACT
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
-CONTRACT = [
-    "hottok_wrong",
-    "hottok_missing",
-    "repeat",
-    "unknown_purchase",
-    "unknown_field",
-    "size",
-    "payload_format",
-    "hotmart_headers",
-]
-EVERY_EVENT = {
-    f"event:{e}": Grade.FAIL
-    for e in [
-        "PURCHASE_APPROVED", "PURCHASE_COMPLETE", "PURCHASE_CANCELED", "PURCHASE_REFUNDED", "PURCHASE_CHARGEBACK",
-        "PURCHASE_PROTEST", "PURCHASE_DELAYED", "PURCHASE_EXPIRED", "PURCHASE_BILLET_PRINTED",
-        "PURCHASE_OUT_OF_SHOPPING_CART", "SUBSCRIPTION_CANCELLATION", "SWITCH_PLAN",
-        "UPDATE_SUBSCRIPTION_CHARGE_DATE", "CLUB_FIRST_ACCESS", "CLUB_MODULE_COMPLETED",
-    ]
-}  # fmt: skip
+EVERY_EVENT = {f"event:{e}": Grade.FAIL for e in EventType.values}
 # When every notification is refused, each comparison is inconclusive: a warning, never a pass or a fail.
 INCONCLUSIVE = {key: Grade.WARN for key in CONTRACT}
 
