@@ -23,7 +23,8 @@ class StartForm(forms.Form):
         required=False,
         max_length=MAX_URL_LENGTH,
         label="Receiver URL",
-        help_text="Any URL of yours: it gets every event, with your hottok, like a configuration of all 15 events.",
+        help_text="Any URL of yours: it gets every event with your hottok, as a configuration of all 15 events "
+        "would (the 9 purchase events in 1.0).",
         widget=forms.URLInput(attrs={"placeholder": "https://example.com/webhooks/hotmart", "autocomplete": "url"}),
     )
     payload_version = forms.ChoiceField(

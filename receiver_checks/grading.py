@@ -211,7 +211,7 @@ def grade_forged(answer: Answer, control: Answer | None) -> Verdict:
         )
     return Verdict(
         Grade.WARN,
-        f"Answered {answer.describe()}: not a 2xx, but not a clear refusal either.",
+        f"{answer.sentence()[:-1]}: not a 2xx, but not a clear refusal either.",
         "Answer 401 (or 403) when the hottok is missing or wrong; a 5xx or a timeout looks like an outage in your "
         "monitoring.",
     )
@@ -291,8 +291,7 @@ def grade_redirects(redirects: list[tuple[str, Answer]], *, url: str) -> Verdict
     if not redirects:
         return Verdict(Grade.PASS, "No answer was a redirect.")
     locations = sorted({answer.location for _, answer in redirects})
-    named = sorted({what for what, _ in redirects})
-    names = ", ".join(named[:5]) + (f" and {len(named) - 5} more" if len(named) > 5 else "")
+    names = _names(what for what, _ in redirects)
     statuses = ", ".join(sorted({str(answer.status) for _, answer in redirects}))
     count = f"{len(redirects)} answers were redirects" if len(redirects) != 1 else "1 answer was a redirect"
     return Verdict(
@@ -312,7 +311,7 @@ def grade_speed(timed: list[tuple[str, Answer]], *, limits: Limits) -> Verdict:
         "afterwards, in a background job."
     )
     if late:
-        names = ", ".join(sorted({what for what, _ in late}))
+        names = _names(what for what, _ in late)
         return Verdict(
             Grade.FAIL,
             f"{len(late)} POST{'s' if len(late) != 1 else ''} got no answer in time (the limits: "
@@ -346,6 +345,13 @@ def grade_https(url: str, *, local: bool) -> Verdict:
         "The URL uses plain http: the hottok, and your buyers' data, travel unencrypted.",
         "Serve the receiver over https (e.g. a Let's Encrypt certificate) and use the https URL.",
     )
+
+
+def _names(whats, shown: int = 5) -> str:
+    """``A, B, C, D, E and 3 more``: which POSTs, without a wall of names."""
+    named = sorted(set(whats))
+    more = f" and {len(named) - shown} more" if len(named) > shown else ""
+    return ", ".join(named[:shown]) + more
 
 
 def overall(grades: list[str]) -> str:

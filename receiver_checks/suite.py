@@ -66,7 +66,7 @@ LONG_NAME = 255  # the catalogue's size for names
 
 # Keys and texts of the checks, in the report's order (``event:<TYPE>`` stands for one check per event).
 TITLES = {
-    "https": "The URL uses https",
+    "https": "The URL uses https (or is on your machine)",
     "event": "{event} is accepted",
     "hottok_wrong": "A wrong hottok is refused",
     "hottok_missing": "A missing hottok is refused",

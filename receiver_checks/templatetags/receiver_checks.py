@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from django import template
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
 
 from receiver_checks.choices import Grade
 from receiver_checks.forms import StartForm, new_key
@@ -35,3 +37,13 @@ def check_receiver_button(context, configuration):
 def check_receiver_form(context, form=None):
     """The form checking a bare URL with the producer's hottok (the Simulator, the Receiver checks page)."""
     return {"form": form or StartForm(initial={"idempotency_key": new_key()}), "csrf_token": context.get("csrf_token")}
+
+
+@register.filter
+def ticks(text: str):
+    """The report's texts mark code with backticks (`id`), as the API and the command line show them: here,
+    escaped, with each marked part in <code>."""
+    parts = escape(text).split("`")
+    if len(parts) % 2 == 0:  # an unmatched backtick: leave the text as it is
+        return escape(text)
+    return mark_safe("".join(f"<code>{p}</code>" if i % 2 else p for i, p in enumerate(parts)))

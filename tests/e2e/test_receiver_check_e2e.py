@@ -38,7 +38,7 @@ def test_checking_a_url_from_the_simulator_fills_the_report_card_live(page, live
     assert hottok not in page.content()
 
     # Each check links to its notification in History.
-    wrong.locator(".check-answers a").first.click()
+    wrong.locator(".report-check-answers a").first.click()
     expect(page.get_by_role("heading", name="History of responses")).to_be_visible()
     expect(page.locator("#delivery-live")).to_contain_text("a receiver check of this URL")
     expect(page.locator(".attempt").first.locator(".chip")).to_have_text("200")

@@ -129,6 +129,13 @@ def test_a_redirect_says_which_url_to_use_instead(url, location, advice):
     assert advice in grading.redirect_fix(url, location)
 
 
+def test_a_long_list_of_posts_is_cut_short():
+    late = [(f"EVENT_{n}", LATE) for n in range(9)]
+    verdict = grading.grade_speed(late, limits=LIMITS)
+    assert "9 POSTs got no answer in time" in verdict.summary
+    assert "EVENT_0, EVENT_1, EVENT_2, EVENT_3, EVENT_4 and 4 more." in verdict.summary
+
+
 def test_redirects_fail_naming_where_they_lead():
     assert grading.grade_redirects([], url=URL).grade == Grade.PASS
     verdict = grading.grade_redirects([("PURCHASE_APPROVED", MOVED), ("SWITCH_PLAN", MOVED)], url=URL)

@@ -111,3 +111,11 @@ def test_the_list_shows_the_latest_checks_and_another_producers_report_is_404(we
     theirs = client_for(stranger)
     assert theirs.get(reverse("receiver_checks:detail", args=[run.pk])).status_code == 404
     assert "127.0.0.1:9/mine" not in page_of(theirs.get(reverse("receiver_checks:list")))
+
+
+def test_backticked_code_is_shown_as_code_and_everything_else_escaped():
+    from receiver_checks.templatetags.receiver_checks import ticks
+
+    assert ticks("Deduplicate on `id` <now>") == "Deduplicate on <code>id</code> &lt;now&gt;"
+    assert ticks("a `b` <i>`c`</i>") == "a <code>b</code> &lt;i&gt;<code>c</code>&lt;/i&gt;"
+    assert ticks("one ` alone <b>") == "one ` alone &lt;b&gt;"

@@ -53,7 +53,7 @@ class Command(BaseCommand):
             return self._finish(run, json=json, printed=set())
         run = self._start(configuration, url, owner, payload_version, in_process=in_process)
         if not json:
-            self.stdout.write(f"Receiver check #{run.pk} of {run.url} ({run.get_payload_version_display()})")
+            self.stdout.write(f"Receiver check #{run.pk} of {run.url}, payload {run.get_payload_version_display()}")
         printed: set[str] = set()
         if in_process:
             services.receiver_check_run(check_id=run.pk)
