@@ -414,6 +414,7 @@ def _send_all(
 def _attempt(
     result: transport.TransportResult, headers: dict[str, str], *, number: int, url: str, body: str, task_id: str
 ) -> history_services.AttemptData:
+    """The attempt as History keeps it: what the receiver said, with what no database stores (NUL) escaped."""
     return history_services.AttemptData(
         number=number,
         trigger=AttemptTrigger.AUTOMATIC,
@@ -423,13 +424,18 @@ def _attempt(
         request_headers=transport.masked_headers(headers),
         request_body_sha256=hashlib.sha256(body.encode()).hexdigest(),
         response_status=result.status_code,
-        response_headers=result.headers,
-        response_body=result.body.decode("utf-8", errors="backslashreplace"),
+        response_headers={_storable(k): _storable(v) for k, v in result.headers.items()},
+        response_body=_storable(result.body.decode("utf-8", errors="backslashreplace")),
         response_body_truncated=result.truncated,
         error_kind=result.error_kind,
-        error_message=result.error_message,
+        error_message=_storable(result.error_message),
         task_id=task_id,
     )
+
+
+def _storable(text: str) -> str:
+    """A receiver's text, with NUL (which PostgreSQL refuses in text and JSON) kept as the escape ``\\x00``."""
+    return text.replace("\x00", "\\x00")
 
 
 def _answer(result: transport.TransportResult) -> grading.Answer:
@@ -438,8 +444,8 @@ def _answer(result: transport.TransportResult) -> grading.Answer:
         status=result.status_code,
         duration_ms=result.duration_ms,
         error_kind=result.error_kind,
-        error_message=result.error_message,
-        location=location if 300 <= result.status_code < 400 else "",
+        error_message=_storable(result.error_message),
+        location=_storable(location) if 300 <= result.status_code < 400 else "",
     )
 
 
