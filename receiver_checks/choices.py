@@ -12,6 +12,14 @@ class RunStatus(models.TextChoices):
 
 IN_FLIGHT = (RunStatus.QUEUED, RunStatus.RUNNING)
 
+QUEUE_WAIT = 60.0  # seconds a check may wait for a worker before it is expired
+# Why a check is expired.
+NOT_STARTED = (
+    f"No worker started it within {QUEUE_WAIT:g} s: is a Celery worker taking the maintenance queue running "
+    "(make run starts one)?"
+)
+NOT_FINISHED = "It did not finish in time: the worker running it stopped."
+
 
 class Grade(models.TextChoices):
     PENDING = "pending", "Waiting"  # its POSTs are not all answered yet

@@ -7,9 +7,8 @@ from dataclasses import dataclass
 
 from django.utils import timezone
 
-from receiver_checks.choices import IN_FLIGHT, Grade, RunStatus
+from receiver_checks.choices import IN_FLIGHT, NOT_FINISHED, NOT_STARTED, Grade, RunStatus
 from receiver_checks.models import CheckResult, ReceiverCheck
-from receiver_checks.services import NOT_FINISHED, NOT_STARTED
 
 
 def receiver_check_get(*, owner_id: int, check_id: int) -> ReceiverCheck | None:

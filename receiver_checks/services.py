@@ -35,14 +35,13 @@ from dispatcher.logging import mask_secret
 from history import services as history_services
 from history.choices import AttemptTrigger
 from receiver_checks import grading
-from receiver_checks.choices import IN_FLIGHT, Grade, RunStatus
+from receiver_checks.choices import IN_FLIGHT, NOT_FINISHED, NOT_STARTED, QUEUE_WAIT, Grade, RunStatus
 from receiver_checks.models import CheckResult, ReceiverCheck
 from receiver_checks.suite import CheckSpec, Plan, Post, Sequence, Target, plan_build
 
 log = structlog.get_logger(__name__)
 
 RUN_TASK = "receiver_checks.run"
-QUEUE_WAIT = 60.0  # seconds a check may wait for a worker before it is expired
 RUN_MARGIN = 15.0  # seconds beyond its POSTs' time limits: saving and grading
 MAX_IN_FLIGHT = 3  # checks a producer may have queued or running at once
 KEEP = 100  # checks kept per producer; older ones are deleted (their notifications stay in History)
@@ -183,13 +182,6 @@ def _expire_overdue(*, owner_id: int, now: datetime) -> None:
         status=RunStatus.EXPIRED, finished_at=now, status_reason=NOT_STARTED
     )
     in_flight.filter(deadline_at__lt=now).update(status=RunStatus.EXPIRED, finished_at=now, status_reason=NOT_FINISHED)
-
-
-NOT_STARTED = (
-    f"No worker started it within {QUEUE_WAIT:g} s: is a Celery worker taking the maintenance queue running "
-    "(make run starts one)?"
-)
-NOT_FINISHED = "It did not finish in time: the worker running it stopped."
 
 
 def _prune(*, owner_id: int) -> None:
