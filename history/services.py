@@ -583,10 +583,12 @@ def receiver_check_notifications_create(
 
 
 def receiver_check_record(*, notification_id: int, attempts: Sequence[AttemptData], reason: str) -> None:
-    """Save the attempts a receiver check made of one of its notifications, and the final status they lead to:
-    ``delivered`` when the last one got a 2xx, ``failed`` otherwise. Never a next attempt."""
+    """Save the attempts a receiver check made of one of its notifications (made storable, as the engine's
+    are), and the final status they lead to: ``delivered`` when the last one got a 2xx, ``failed`` otherwise.
+    Never a next attempt."""
     if not attempts:
         raise ValueError("a receiver check records the POSTs it made: at least one attempt")
+    attempts = [storable(attempt) for attempt in attempts]
     last = attempts[-1]
     delivered = 200 <= last.response_status < 300
     now = timezone.now()

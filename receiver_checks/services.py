@@ -406,7 +406,8 @@ def _send_all(
 def _attempt(
     result: transport.TransportResult, headers: dict[str, str], *, number: int, url: str, body: str, task_id: str
 ) -> history_services.AttemptData:
-    """The attempt as History keeps it: what the receiver said, with what no database stores (NUL) escaped."""
+    """The attempt as History keeps it (``history.services.receiver_check_record`` escapes what no database
+    stores)."""
     return history_services.AttemptData(
         number=number,
         trigger=AttemptTrigger.AUTOMATIC,
@@ -416,17 +417,17 @@ def _attempt(
         request_headers=transport.masked_headers(headers),
         request_body_sha256=hashlib.sha256(body.encode()).hexdigest(),
         response_status=result.status_code,
-        response_headers={_storable(k): _storable(v) for k, v in result.headers.items()},
-        response_body=_storable(result.body.decode("utf-8", errors="backslashreplace")),
+        response_headers=dict(result.headers),
+        response_body=result.body.decode("utf-8", errors="backslashreplace"),
         response_body_truncated=result.truncated,
         error_kind=result.error_kind,
-        error_message=_storable(result.error_message),
+        error_message=result.error_message,
         task_id=task_id,
     )
 
 
 def _storable(text: str) -> str:
-    """A receiver's text, with NUL (which PostgreSQL refuses in text and JSON) kept as the escape ``\\x00``."""
+    """A receiver's text in a check's answers (JSON), with NUL, which PostgreSQL refuses, kept as ``\\x00``."""
     return text.replace("\x00", "\\x00")
 
 

@@ -3,7 +3,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("history", "0002_bulk_resend_test_posts_and_filters"),
+        ("history", "0003_interrupted_attempts_and_escaped_answers"),
     ]
 
     operations = [
