@@ -236,6 +236,10 @@ def notification_resend(*, owner: AbstractBaseUser, notification_id: int) -> Not
     notification = history_selectors.notification_get(notification_id=notification_id, owner_id=owner.pk)
     if notification is None:
         raise ValidationError({"notification": f"No notification {notification_id}."})
+    if notification.configuration_id is None and notification.target_url:
+        raise ValidationError(
+            {"notification": "A receiver check of a bare URL sent it: it has no configuration to resend it to."}
+        )
     if notification.configuration_id is None:
         raise ValidationError(
             {

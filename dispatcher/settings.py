@@ -109,6 +109,7 @@ INSTALLED_APPS = [
     "history.apps.HistoryConfig",
     "sales.apps.SalesConfig",
     "inbox.apps.InboxConfig",
+    "receiver_checks.apps.ReceiverChecksConfig",
 ]
 
 MIDDLEWARE = [
@@ -233,6 +234,7 @@ CELERY_TASK_ROUTES = {
     "engine.bulk_resend": {"queue": "maintenance"},
     "dispatcher.clear_expired_tokens": {"queue": "maintenance"},
     "inbox.purge": {"queue": "maintenance"},
+    "receiver_checks.run": {"queue": "maintenance"},
 }
 CELERY_TASK_DEFAULT_QUEUE = "maintenance"
 
@@ -372,9 +374,9 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": (
         "Everything the dashboard does, over HTTP: configurations, products, simulated events, purchases driven "
         "through their lifecycle, subscriptions, carts, the members area, affiliates, inboxes, notifications "
-        "and their attempts, resends, the account's hottok, and REST hooks for automation tools. Authenticate "
-        "with an OAuth2 client-credentials token from `POST /security/oauth/token` (Hotmart's shape; create "
-        "credentials on the Credentials page) sent as `Authorization: Bearer <token>`. Errors are JSON: "
+        "and their attempts, resends, receiver checks, the account's hottok, and REST hooks for automation tools. "
+        "Authenticate with an OAuth2 client-credentials token from `POST /security/oauth/token` (Hotmart's shape; "
+        "create credentials on the Credentials page) sent as `Authorization: Bearer <token>`. Errors are JSON: "
         "`{code, message, field, errors}`. Guide with curl examples: docs/api.md."
     ),
     "VERSION": "1",
@@ -403,6 +405,8 @@ SPECTACULAR_SETTINGS = {
         "SubscriptionStatusEnum": "sales.lifecycle.SubscriptionStatus",
         "PaymentTypeEnum": "sales.lifecycle.PaymentType",
         "CancelledByEnum": ["customer", "seller", "admin"],
+        "ReceiverCheckStatusEnum": "receiver_checks.choices.RunStatus",
+        "GradeEnum": "receiver_checks.choices.Grade",
     },
 }
 

@@ -14,6 +14,7 @@ urlpatterns = [
     path("history/", include("history.urls")),
     path("simulator/", include("sales.urls")),
     path("inboxes/", include("inbox.pages")),
+    path("receiver-checks/", include("receiver_checks.urls")),
     path("documentation/", dashboard_views.documentation, name="documentation"),
     path("documentation/<str:event_type>/", dashboard_views.documentation, name="documentation_event"),
     path("admin/", admin.site.urls),

@@ -56,9 +56,7 @@ def limits_for(conf: DispatcherSettings) -> transport.Limits:
         read_timeout=conf.read_timeout,
         total_timeout=conf.total_timeout,
         max_response_bytes=conf.response_max_bytes,
-        addresses=transport.AddressPolicy(
-            public_only=not conf.sandbox, allowed_networks=transport.parse_networks(conf.allowed_networks)
-        ),
+        addresses=transport.policy_for(conf),
     )
 
 

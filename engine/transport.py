@@ -71,6 +71,12 @@ def parse_networks(values: Iterable[str]) -> tuple[ipaddress.IPv4Network | ipadd
 SANDBOX_POLICY = AddressPolicy()
 
 
+def policy_for(conf) -> AddressPolicy:
+    """The address policy of this installation's mode (``DispatcherSettings``): production allows public
+    addresses only, and the networks its operator allowed."""
+    return AddressPolicy(public_only=not conf.sandbox, allowed_networks=parse_networks(conf.allowed_networks))
+
+
 @dataclass(frozen=True)
 class Limits:
     connect_timeout: float

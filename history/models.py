@@ -46,6 +46,9 @@ class Notification(models.Model):
     is_test = models.BooleanField(default=False, help_text="A test post: one attempt, never disables anything.")
     payload = models.TextField(help_text="The exact body sent, UTF-8; every attempt sends these bytes.")
     content_type = models.CharField(max_length=80, default="application/json")
+    # Where a notification with no configuration was sent: a receiver check of a bare URL. Such a notification
+    # is saved final (its POSTs are already made), so the engine never claims or resends it.
+    target_url = models.TextField(blank=True, default="", help_text="Set only for a receiver check of a bare URL.")
     status = models.CharField(max_length=10, choices=NotificationStatus.choices, default=NotificationStatus.PENDING)
     status_reason = models.TextField(blank=True)
     attempt_count = models.PositiveSmallIntegerField(default=0)

@@ -55,7 +55,12 @@ class ConfigurationRefSerializer(serializers.Serializer):
 
 class NotificationSummarySerializer(serializers.ModelSerializer):
     event = serializers.UUIDField(source="event.uuid", help_text="The event's id, the payload's `id`.")
-    configuration = ConfigurationRefSerializer(allow_null=True, help_text="Null once the configuration is removed.")
+    configuration = ConfigurationRefSerializer(
+        allow_null=True, help_text="Null once the configuration is removed, and for a receiver check of a bare URL."
+    )
+    target_url = serializers.CharField(
+        help_text="Where a receiver check of a bare URL sent it (no configuration: it cannot be resent); else empty."
+    )
     resend_requested = serializers.SerializerMethodField(help_text="A manual resend is waiting for a worker.")
 
     class Meta:
@@ -68,6 +73,7 @@ class NotificationSummarySerializer(serializers.ModelSerializer):
             "event",
             "is_test",
             "configuration",
+            "target_url",
             "attempt_count",
             "last_status_code",
             "last_attempt_at",

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import uuid
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from datetime import datetime
 
 from django.db import transaction
@@ -264,3 +264,94 @@ def history_purge(*, before: datetime, batch_size: int) -> int:
             Event.objects.filter(pk__in=ids).delete()
         deleted += len(ids)
         BulkResend.objects.filter(created_at__lt=before).delete()
+
+
+@dataclass(frozen=True)
+class CheckNotification:
+    """A test notification a receiver check is about to send itself: its event and the exact body."""
+
+    event_type: str
+    event_uuid: uuid.UUID
+    occurred_at: datetime
+    facts: dict
+    transaction_code: str
+    buyer_email: str
+    payload: str
+    content_type: str
+    reason: str
+
+
+def receiver_check_notifications_create(
+    *, owner_id: int, configuration_id: int | None, target_url: str, items: Sequence[CheckNotification]
+) -> list[Notification]:
+    """Save the test notifications a receiver check is about to send, with their events, final from the start.
+
+    A receiver check makes its POSTs itself, outside the delivery engine; saving them first gives each POST its
+    notification's id (``X-Dispatcher-Delivery-Id``) as a delivery has. They are ``failed`` with no attempt and
+    no next attempt until ``receiver_check_record`` saves what came back: never pending, due or claimed, so the
+    engine never sends, sweeps or retries them. ``target_url`` says where they go when there is no
+    configuration (a check of a bare URL); such a notification is never offered for a resend.
+    """
+    with transaction.atomic():
+        events = Event.objects.bulk_create(
+            [
+                Event(
+                    uuid=item.event_uuid,
+                    owner_id=owner_id,
+                    event_type=item.event_type,
+                    occurred_at=item.occurred_at,
+                    facts=item.facts,
+                    transaction=item.transaction_code,
+                    buyer_email=item.buyer_email.strip().lower(),
+                )
+                for item in items
+            ]
+        )
+        if any(event.pk is None for event in events):  # backends that do not return ids from bulk inserts
+            by_uuid = {e.uuid: e for e in Event.objects.filter(uuid__in=[item.event_uuid for item in items])}
+            events = [by_uuid[item.event_uuid] for item in items]
+        notifications = [
+            Notification(
+                event=event,
+                owner_id=owner_id,
+                configuration_id=configuration_id,
+                target_url="" if configuration_id else target_url,
+                event_type=item.event_type,
+                is_test=True,
+                payload=item.payload,
+                content_type=item.content_type,
+                status=NotificationStatus.FAILED,
+                status_reason=item.reason,
+            )
+            for event, item in zip(events, items, strict=True)
+        ]
+        created = Notification.objects.bulk_create(notifications)
+        if any(n.pk is None for n in created):
+            by_event = {n.event_id: n for n in Notification.objects.filter(event__in=events)}
+            created = [by_event[event.pk] for event in events]
+    return created
+
+
+def receiver_check_record(*, notification_id: int, attempts: Sequence[AttemptData], reason: str) -> None:
+    """Save the attempts a receiver check made of one of its notifications (made storable, as the engine's
+    are), and the final status they lead to: ``delivered`` when the last one got a 2xx, ``failed`` otherwise.
+    Never a next attempt."""
+    if not attempts:
+        raise ValueError("a receiver check records the POSTs it made: at least one attempt")
+    attempts = [storable(attempt) for attempt in attempts]
+    last = attempts[-1]
+    delivered = 200 <= last.response_status < 300
+    now = timezone.now()
+    with transaction.atomic():
+        Attempt.objects.bulk_create([Attempt(notification_id=notification_id, **asdict(a)) for a in attempts])
+        Notification.objects.filter(pk=notification_id, is_test=True).update(
+            status=NotificationStatus.DELIVERED if delivered else NotificationStatus.FAILED,
+            status_reason=reason,
+            attempt_count=len(attempts),
+            automatic_attempt_count=sum(1 for a in attempts if a.trigger == AttemptTrigger.AUTOMATIC),
+            last_status_code=last.response_status,
+            last_attempt_at=last.started_at,
+            delivered_at=now if delivered else None,
+            next_attempt_at=None,
+            updated_at=now,
+        )

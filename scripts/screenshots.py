@@ -230,6 +230,10 @@ def shoot(base: str, ids: dict[str, int]) -> None:
         test_form.get_by_role("button", name="Send test").click()
         page.locator(f"#test-result-{ids['members']} .result:not([hx-get])").wait_for()
         save(page, "configurations")
+        # A receiver check of the members area, from its card (its receiver takes any hottok: two checks fail).
+        page.locator(f"#configuration-{ids['members']}").get_by_role("button", name="Check receiver").click()
+        page.locator("#report-live:not([hx-trigger*='every'])").wait_for(timeout=90_000)
+        save(page, "receiver-check", clip_height=1500)
         page.goto(f"{base}/configurations/new/")
         page.fill("#id_name", "Members area")
         page.fill("#id_url", "ftp://example.com/hook")

@@ -24,6 +24,7 @@ FORM_MODULES = [
     "sales.forms",
     "inbox.forms",
     "history.forms",
+    "receiver_checks.forms",
 ]
 
 

@@ -22,6 +22,8 @@ from dispatcher.services import bulk_resend_start, event_record
 from history.models import BulkResend, Notification
 from inbox import services as inbox_services
 from inbox.models import Inbox, InboxRequest
+from receiver_checks.models import ReceiverCheck
+from receiver_checks.services import receiver_check_start
 from sales import services as sales_services
 from sales.models import Purchase, Subscription
 from tests.api.conftest import bearer_token
@@ -59,6 +61,7 @@ def victim(db):
     hook = configuration_services.hook_subscribe(owner=owner, target_url="https://hooks.example.com/x", event="order")
     sale = sales_services.transaction_create(owner=owner, product=club, plan="monthly")
     inbox = inbox_services.inbox_create(owner=owner, name="Victim inbox")
+    receiver_check, _ = receiver_check_start(owner=owner, configuration=configuration)
     inbox_services.inbox_catch(
         token=inbox.token,
         request=inbox_services.CaughtRequest(
@@ -77,6 +80,7 @@ def victim(db):
         "inbox": inbox,
         "request": InboxRequest.objects.get(inbox=inbox),
         "products": (course, club),
+        "receiver_check": receiver_check,
     }
 
 
@@ -97,6 +101,7 @@ def snapshot(victim) -> dict:
         "products": Product.objects.filter(owner=owner).count(),
         "hottok": owner.webhook_account.__class__.objects.get(user=owner).hottok,
         "credential": victim["credential"].__class__.objects.filter(pk=victim["credential"].pk).exists(),
+        "receiver_checks": sorted(ReceiverCheck.objects.filter(owner=owner).values_list("id", "status")),
     }
 
 
@@ -118,6 +123,7 @@ def page_kwargs(name: str, victim) -> dict | None:
         "inboxes:request": {"pk": victim["inbox"].pk, "request_id": victim["request"].pk},
         "inboxes:": {"pk": victim["inbox"].pk},
         "credentials:revoke": {"credential_id": victim["credential"].pk},
+        "receiver_checks:detail": {"pk": victim["receiver_check"].pk},
     }
     if name in known:
         return known[name]
@@ -186,7 +192,7 @@ def test_no_list_page_shows_another_producers_objects(victim):
     ]
     pages = ["overview", "configurations:list", "configurations:create", "history:list", "history:sent",
              "history:pending", "history:bulk_list", "history:bulk_new", "simulator:index", "inboxes:list",
-             "credentials:index", "documentation"]  # fmt: skip
+             "credentials:index", "documentation", "receiver_checks:list"]  # fmt: skip
     for name in pages:
         page = browser.get(reverse(name)).content.decode()
         for secret in secrets:
@@ -217,6 +223,7 @@ def api_path(template: str, victim) -> str:
         "bulk-resends": victim["job"].pk,
         "hooks": victim["hook"].pk,
         "inboxes": victim["inbox"].pk,
+        "receiver-checks": victim["receiver_check"].pk,
     }
     values = {"transaction": victim["transaction"], "subscriber_code": victim["subscription"]}
     if resource in ids:
@@ -254,7 +261,7 @@ def test_no_api_list_shows_another_producers_objects(victim):
     api.credentials(HTTP_AUTHORIZATION=f"Bearer {bearer_token(stranger)}")
     for path in ["/api/v1/configurations", "/api/v1/products", "/api/v1/notifications", "/api/v1/bulk-resends",
                  "/api/v1/hooks", "/api/v1/transactions", "/api/v1/subscriptions", "/api/v1/affiliations",
-                 "/api/v1/inboxes", "/api/v1/account"]:  # fmt: skip
+                 "/api/v1/inboxes", "/api/v1/account", "/api/v1/receiver-checks"]:  # fmt: skip
         text = api.get(path).content.decode()
         for secret in ("Secret receiver", victim["transaction"], victim["subscription"], victim["inbox"].token,
                        "Curso secreto", "hooks.example.com"):  # fmt: skip

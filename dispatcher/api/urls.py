@@ -16,6 +16,7 @@ from configurations.api import (
 from dispatcher.api.errors import api_not_found
 from history.api import BulkResendViewSet, EventViewSet, NotificationViewSet
 from inbox.api import InboxViewSet
+from receiver_checks.api import ReceiverCheckViewSet
 from sales.api import CartAbandonmentViewSet, SubscriptionViewSet, TransactionViewSet
 
 router = SimpleRouter(trailing_slash=False)  # /api/v1/hooks, as REST hook clients call it
@@ -30,6 +31,7 @@ router.register("subscriptions", SubscriptionViewSet, basename="subscription")
 router.register("cart-abandonments", CartAbandonmentViewSet, basename="cart-abandonment")
 router.register("affiliations", AffiliationViewSet, basename="affiliation")
 router.register("inboxes", InboxViewSet, basename="inbox")
+router.register("receiver-checks", ReceiverCheckViewSet, basename="receiver-check")
 
 urlpatterns = [
     path("v1/account", AccountView.as_view(), name="account"),

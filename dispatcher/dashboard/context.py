@@ -12,6 +12,7 @@ _SECTIONS = {
     "credentials": "credentials",
     "simulator": "simulator",
     "inboxes": "inboxes",
+    "receiver_checks": "receiver_checks",
 }
 
 
