@@ -185,14 +185,14 @@ def _attempt_data(send: Send, result: transport.TransportResult) -> AttemptData:
     )
 
 
-def interrupted(claimed: Claimed, *, conf: DispatcherSettings, now: datetime, until: datetime,
-                task_id: str = "") -> tuple[Record, Claimed | None]:  # fmt: skip
+def interrupted(
+    claimed: Claimed, *, conf: DispatcherSettings, now: datetime, task_id: str = ""
+) -> tuple[Record, Claimed | None]:
     """The claim took over from a worker that died mid-attempt: the record of that attempt, as interrupted with
     its outcome unknown, so that it counts (however often workers die, a notification goes out at most as many
     automatic times as its attempts allow); and the claim as it stands after it, when an attempt is still to
     be made now (None: a manual resend, which that attempt was, or no attempts left).
 
-    ``until``: the claim's lease, which the record keeps.
     """
     manual = claimed.manual
     number = claimed.attempt_count + 1
@@ -235,7 +235,7 @@ def interrupted(claimed: Claimed, *, conf: DispatcherSettings, now: datetime, un
         transition = Transition(STATUS[decision.verdict], None, f"Attempt {number} was interrupted; no attempts left.")
         return Record(claimed.pk, claimed.lock_token, attempt, transition, release=True), None
     # The lease that ran out was the wait: the next attempt goes now, under this claim.
-    transition = Transition(NotificationStatus.RETRYING, until)
+    transition = Transition(NotificationStatus.RETRYING, now)
     record = Record(claimed.pk, claimed.lock_token, attempt, transition, release=False)
     after = replace(
         claimed,

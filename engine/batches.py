@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import TypeVar
 
 import structlog
@@ -49,11 +49,10 @@ def claim(*, lane: str, limit: int, places: dict[int, int], conf: DispatcherSett
     )
     if not claimed:
         return []
-    until = now + timedelta(seconds=conf.lease_seconds)
     lost_records, ready = [], []
     for notification in claimed:
         if notification.interrupted_at is not None:
-            record, notification = attempts.interrupted(notification, conf=conf, now=now, until=until, task_id=task_id)
+            record, notification = attempts.interrupted(notification, conf=conf, now=now, task_id=task_id)
             lost_records.append(record)
             if notification is None:
                 continue
@@ -145,11 +144,12 @@ def _disable(outcome: Outcome, now: datetime) -> None:
 
 
 def release(*, sends: Sequence[Send]) -> int:
-    """Give claims back without a POST (a worker stopping, a host with no place left): due again at once."""
+    """Give claims back without a POST (a worker stopping, a host with no place left): due again at once, as
+    they were."""
     done = 0
     for token in {send.claimed.lock_token for send in sends}:
         ids = [send.claimed.pk for send in sends if send.claimed.lock_token == token]
-        done += claims.notifications_release(notification_ids=ids, lock_token=token, due_now=True)
+        done += claims.notifications_release(notification_ids=ids, lock_token=token)
     return done
 
 

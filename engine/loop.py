@@ -126,6 +126,7 @@ class Engine:
         self.limits = limits_for(self.conf)
         self.shares = Shares(per_configuration=self.conf.configuration_concurrency, per_host=self.conf.host_concurrency)
         self.in_flight = 0
+        self.claiming = 0  # places asked for by claims on their way
         self.stopping = False
         self.loop = asyncio.new_event_loop()
         self.db = _DatabaseThreads()
@@ -196,12 +197,13 @@ class Engine:
             lane.wake.clear()
             if self.stopping:
                 return
-            room = self.conf.concurrency - self.in_flight
+            room = self.conf.concurrency - self.in_flight - self.claiming
             if room <= 0:
                 lane.hungry = True  # a freed place wakes it
                 continue
             limit = min(room, self.conf.claim_batch)
             places = self.shares.places()
+            self.claiming += limit  # another lane claiming meanwhile counts these places as taken
             try:
                 sends = await self.db.run(
                     batches.claim, lane=lane.name, limit=limit, places=places, conf=self.conf, task_id=lane.task_id
@@ -210,12 +212,14 @@ class Engine:
                 log.exception("claim_failed_will_retry", lane=lane.name)
                 self._wake_later(lane, self.conf.sweep_interval)
                 continue
+            finally:
+                self.claiming -= limit
             lane.blocked = {pk for pk, left in places.items() if left <= 0}
             lane.hungry = len(sends) == limit
             for send in sends:
                 self._launch(send)
             if lane.hungry:
-                if self.conf.concurrency - self.in_flight > 0:
+                if self.conf.concurrency - self.in_flight - self.claiming > 0:
                     lane.wake.set()  # room left and more due: claim again at once
                 else:
                     self._ring_others(lane)

@@ -7,8 +7,9 @@ atomic on its own, so several worker processes, on several machines, share the w
 - A **claim** takes up to N due notifications of one lane in one statement, with a lease (``locked_until``,
   longer than any POST can take) and a token. On PostgreSQL ``FOR UPDATE SKIP LOCKED`` lets claims run side by
   side without waiting for each other; on SQLite (the sandbox) writes are serialised anyway, and the UPDATE
-  checks again that each row is still due and unclaimed. An automatic claim also moves ``next_attempt_at`` to
-  the end of the lease: a claimed row is not due again unless its worker dies.
+  checks again that each row is still due and unclaimed. A claimed row leaves its lane's index of due rows
+  (whose condition is ``lock_token IS NULL``), so claims never wade through what is in flight; a claim whose
+  lease ran out (its worker died) is taken over through the small index of claimed rows.
 - A **record** saves a batch of attempts with the status each leads to, each only if its claim still holds
   (the token in the row is the one claimed with), and releases the claims.
 """
@@ -121,9 +122,14 @@ _RESENDS_DUE = (
     "resend_requested_at IS NOT NULL AND lane = %s AND (locked_until IS NULL OR locked_until < %s)"
     f" AND EXISTS (SELECT 1 FROM {_T['e']} ev WHERE ev.id = event_id AND ev.occurred_at <= %s)"
 )
-_AUTOMATIC_DUE = (
-    f"lane = %s AND status IN ({_OPEN}) AND next_attempt_at <= %s AND (locked_until IS NULL OR locked_until < %s)"
+# Claims whose worker died (their lease ran out with no attempt saved): rare, found through the small index of
+# claimed rows. Taking one over records its lost attempt first (engine.attempts.interrupted).
+_TAKEOVERS_DUE = (
+    f"lock_token IS NOT NULL AND locked_until < %s AND lane = %s AND status IN ({_OPEN}) AND next_attempt_at <= %s"
 )
+# Unclaimed due rows: a claimed row leaves the lane's index (lock_token IS NULL is in its condition), so a
+# claim never wades through what is in flight.
+_AUTOMATIC_DUE = f"lane = %s AND status IN ({_OPEN}) AND next_attempt_at <= %s AND lock_token IS NULL"
 
 
 def notifications_claim(
@@ -137,46 +143,50 @@ def notifications_claim(
     default_places: int = 1_000_000,
 ) -> list[Claimed]:
     """Claim up to ``limit`` notifications of ``lane`` with something to send now: manual resends first, then
-    the open ones that are due, oldest due first.
+    claims a dead worker left, then the open ones that are due, oldest due first.
 
     ``places``: how many more POSTs each configuration may have in flight in this worker (its fair share);
     a configuration not listed may have ``default_places``. A configuration with no place left is skipped
-    by the query itself, so its backlog never stands in front of anyone else's.
+    by the query itself, so its backlog never stands in front of anyone else's. A claim leaves the row's
+    schedule (``next_attempt_at``) as it was.
     """
     if limit <= 0:
         return []
     token = uuid.uuid4()
     until = now + timedelta(seconds=lease_seconds)
     places = places or {}
-    claimed = _claim_resends(lane=lane, limit=limit, now=now, until=until, token=token)
-    room = limit - claimed
+    room = limit
+    room -= _claim_where(
+        _RESENDS_DUE, [lane, _dt(now), _dt(now)], "resend_requested_at", limit=room, now=now, until=until, token=token
+    )
     if room > 0:
-        if connection.vendor == "postgresql":
-            _claim_due_postgresql(
-                lane=lane, limit=room, now=now, until=until, token=token, places=places, default=default_places
-            )
-        else:
-            _claim_due_sqlite(
-                lane=lane, limit=room, now=now, until=until, token=token, places=places, default=default_places
-            )
+        room -= _claim_where(
+            _TAKEOVERS_DUE, [_dt(now), lane, _dt(now)], "locked_until", limit=room, now=now, until=until, token=token
+        )
+    if room > 0:
+        claim_due = _claim_due_postgresql if connection.vendor == "postgresql" else _claim_due_sqlite
+        claim_due(lane=lane, limit=room, now=now, until=until, token=token, places=places, default=default_places)
     return _load(token=token, max_attempts=max_attempts)
 
 
-def _claim_resends(*, lane: str, limit: int, now: datetime, until: datetime, token: uuid.UUID) -> int:
-    """Manual resends: few, asked for by a person, not held to the fair share; their schedule stays as it was."""
-    params = [_dt(until), _uuid(token), _dt(now)]
+def _claim_where(
+    where: str, params: list, order_by: str, *, limit: int, now: datetime, until: datetime, token: uuid.UUID
+) -> int:
+    """Claim up to ``limit`` rows matching ``where``, in ``order_by`` order; answers how many. For the few rows
+    that are not held to the fair share: resends a person asked for, claims a dead worker left."""
+    take = [_dt(until), _uuid(token), _dt(now)]
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute(
-                f"WITH picked AS (SELECT id FROM {_T['n']} WHERE {_RESENDS_DUE} ORDER BY resend_requested_at"
+                f"WITH picked AS (SELECT id FROM {_T['n']} WHERE {where} ORDER BY {order_by}"
                 f" LIMIT %s FOR UPDATE SKIP LOCKED) UPDATE {_T['n']} n SET {_TAKE} FROM picked WHERE n.id = picked.id",
-                [lane, _dt(now), _dt(now), limit, *params],
+                [*params, limit, *take],
             )
         else:
             cursor.execute(
-                f"UPDATE {_T['n']} SET {_TAKE} WHERE id IN (SELECT id FROM {_T['n']} WHERE {_RESENDS_DUE}"
-                f" ORDER BY resend_requested_at LIMIT %s) AND {_RESENDS_DUE}",
-                [*params, lane, _dt(now), _dt(now), limit, lane, _dt(now), _dt(now)],
+                f"UPDATE {_T['n']} SET {_TAKE} WHERE id IN (SELECT id FROM {_T['n']} WHERE {where}"
+                f" ORDER BY {order_by} LIMIT %s) AND {where}",
+                [*take, *params, limit, *params],
             )
         return max(0, cursor.rowcount)
 
@@ -198,11 +208,11 @@ def _claim_due_postgresql(
         " LEFT JOIN unnest(%s::bigint[], %s::int[]) AS room(configuration_id, places)"
         " ON room.configuration_id = candidates.configuration_id),"
         " picked AS (SELECT id FROM ranked WHERE place <= places ORDER BY next_attempt_at, id LIMIT %s)"
-        f" UPDATE {_T['n']} n SET {_TAKE}, next_attempt_at = %s FROM picked WHERE n.id = picked.id"
+        f" UPDATE {_T['n']} n SET {_TAKE} FROM picked WHERE n.id = picked.id"
     )
     params = [
-        lane, _dt(now), _dt(now), full, 2 * limit, default, list(partial), list(partial.values()), limit,
-        _dt(until), _uuid(token), _dt(now), _dt(until),
+        lane, _dt(now), full, 2 * limit, default, list(partial), list(partial.values()), limit,
+        _dt(until), _uuid(token), _dt(now),
     ]  # fmt: skip
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
@@ -214,14 +224,14 @@ def _claim_due_sqlite(
     """The same claim for SQLite, simpler: pick in Python, then one UPDATE that checks each row again (SQLite
     runs one writer at a time, so a row another process took meanwhile is simply not updated)."""
     full = [configuration_id for configuration_id, left in places.items() if left <= 0]
-    skip = (
-        f" AND (configuration_id IS NULL OR configuration_id NOT IN ({', '.join(['%s'] * len(full))}))" if full else ""
-    )
+    skip = ""
+    if full:
+        skip = f" AND (configuration_id IS NULL OR configuration_id NOT IN ({', '.join(['%s'] * len(full))}))"
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT id, configuration_id FROM {_T['n']} WHERE {_AUTOMATIC_DUE}{skip}"
             " ORDER BY next_attempt_at, id LIMIT %s",
-            [lane, _dt(now), _dt(now), *full, 2 * limit],
+            [lane, _dt(now), *full, 2 * limit],
         )
         taken: dict[int | None, int] = {}
         picked = []
@@ -234,9 +244,8 @@ def _claim_due_sqlite(
         if not picked:
             return
         cursor.execute(
-            f"UPDATE {_T['n']} SET {_TAKE}, next_attempt_at = %s"
-            f" WHERE id IN ({', '.join(['%s'] * len(picked))}) AND {_AUTOMATIC_DUE}",
-            [_dt(until), _uuid(token), _dt(now), _dt(until), *picked, lane, _dt(now), _dt(now)],
+            f"UPDATE {_T['n']} SET {_TAKE} WHERE id IN ({', '.join(['%s'] * len(picked))}) AND {_AUTOMATIC_DUE}",
+            [_dt(until), _uuid(token), _dt(now), *picked, lane, _dt(now)],
         )
 
 
@@ -437,19 +446,15 @@ def _record_sqlite(rows: list[list], now: datetime) -> set[int]:
     return saved
 
 
-def notifications_release(*, notification_ids: Iterable[int], lock_token: uuid.UUID, due_now: bool) -> int:
-    """Give claims up without an attempt (a worker stopping, a receiver with no place left); with ``due_now``
-    the notifications are due again at once (an automatic claim had moved their time to the lease's end)."""
+def notifications_release(*, notification_ids: Iterable[int], lock_token: uuid.UUID) -> int:
+    """Give claims up without an attempt (a worker stopping, a host with no place left): the rows are as they
+    were before the claim, due again if they were due."""
     ids = list(notification_ids)
     if not ids:
         return 0
-    mine = Notification.objects.filter(pk__in=ids, lock_token=lock_token)
-    with transaction.atomic():
-        if due_now:
-            mine.filter(status__in=OPEN_STATUSES, resend_requested_at__isnull=True).update(
-                next_attempt_at=timezone.now()
-            )
-        return mine.update(locked_until=None, lock_token=None, interrupted_claim_at=None)
+    return Notification.objects.filter(pk__in=ids, lock_token=lock_token).update(
+        locked_until=None, lock_token=None, interrupted_claim_at=None
+    )
 
 
 def notifications_cancel_claimed(*, cancels: Sequence[tuple[int, str]], lock_token: uuid.UUID) -> int:
@@ -478,13 +483,15 @@ def lanes_with_work(*, lanes: Iterable[str], now: datetime) -> list[str]:
     busy = []
     with connection.cursor() as cursor:
         for lane in lanes:
-            cursor.execute(f"SELECT 1 FROM {_T['n']} WHERE {_AUTOMATIC_DUE} LIMIT 1", [lane, _dt(now), _dt(now)])
-            found = cursor.fetchone() is not None
-            if not found:
-                cursor.execute(f"SELECT 1 FROM {_T['n']} WHERE {_RESENDS_DUE} LIMIT 1", [lane, _dt(now), _dt(now)])
-                found = cursor.fetchone() is not None
-            if found:
-                busy.append(lane)
+            for where, params in (
+                (_AUTOMATIC_DUE, [lane, _dt(now)]),
+                (_RESENDS_DUE, [lane, _dt(now), _dt(now)]),
+                (_TAKEOVERS_DUE, [_dt(now), lane, _dt(now)]),
+            ):
+                cursor.execute(f"SELECT 1 FROM {_T['n']} WHERE {where} LIMIT 1", params)
+                if cursor.fetchone() is not None:
+                    busy.append(lane)
+                    break
     return busy
 
 

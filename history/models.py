@@ -84,7 +84,7 @@ class Notification(models.Model):
             models.Index(
                 fields=["lane", "next_attempt_at"],
                 name="notification_lane_due",
-                condition=Q(status__in=OPEN_STATUSES),
+                condition=Q(status__in=OPEN_STATUSES, lock_token__isnull=True),  # a claimed row leaves it
             ),
             models.Index(
                 fields=["resend_requested_at"],

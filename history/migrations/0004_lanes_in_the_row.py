@@ -36,7 +36,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name='notification',
-            index=models.Index(condition=models.Q(('status__in', ('pending', 'retrying'))), fields=['lane', 'next_attempt_at'], name='notification_lane_due'),
+            index=models.Index(condition=models.Q(('lock_token__isnull', True), ('status__in', ('pending', 'retrying'))), fields=['lane', 'next_attempt_at'], name='notification_lane_due'),
         ),
         migrations.RunPython(retries_to_their_lane, migrations.RunPython.noop),
     ]

@@ -55,13 +55,13 @@ def test_a_batch_of_deliveries_costs_the_same_few_statements_as_one(db, httpserv
 
     claim, save = deliver_a_batch(producer, product, httpserver, count)
 
-    # the claim: manual resends, due notifications (with their configuration, event and hottok); the save: the
-    # attempts with their transitions in one statement, and the failing clocks looked at once
+    # the claim: manual resends, claims a dead worker left, due notifications, then their configuration, event
+    # and hottok; the save: the attempts with their transitions in one statement, and the failing clocks
     if connection.vendor == "postgresql":
-        assert claim == ["WITH", "WITH", "SELECT"], claim
+        assert claim == ["WITH", "WITH", "WITH", "SELECT"], claim
         assert save == ["WITH", "SELECT"], save
     else:
-        assert claim == ["UPDATE", "SELECT", "UPDATE", "SELECT"], claim
+        assert claim == ["UPDATE", "UPDATE", "SELECT", "UPDATE", "SELECT"], claim
         assert save == ["UPDATE", "INSERT"] * (2 * count) + ["SELECT"], save
     assert set(Notification.objects.values_list("status", flat=True)) == {NotificationStatus.DELIVERED}
     [request, _response] = httpserver.log[0]
