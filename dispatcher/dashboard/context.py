@@ -12,6 +12,8 @@ _SECTIONS = {
     "credentials": "credentials",
     "simulator": "simulator",
     "inboxes": "inboxes",
+    "products": "products",
+    "affiliates": "affiliates",
 }
 
 

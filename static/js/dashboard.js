@@ -24,6 +24,23 @@
   }
   window.dashboardAnnounce = announce;
 
+  /* On a phone the navigation folds behind a Menu button; without this script it stays unfolded, wrapped. */
+  (function () {
+    var toggle = document.querySelector(".nav-toggle");
+    var sidebar = document.querySelector(".sidebar");
+    if (!toggle || !sidebar) return;
+    toggle.hidden = false;
+    sidebar.classList.add("js-nav");
+    function setOpen(open) {
+      sidebar.classList.toggle("nav-open", open);
+      toggle.setAttribute("aria-expanded", open ? "true" : "false");
+    }
+    toggle.addEventListener("click", function () { setOpen(!sidebar.classList.contains("nav-open")); });
+    document.addEventListener("keydown", function (event) {
+      if (event.key === "Escape" && sidebar.classList.contains("nav-open")) { setOpen(false); toggle.focus(); }
+    });
+  })();
+
   /* Live parts poll only while the page is seen (no trigger filter: the Content Security Policy forbids the
      eval it needs); a hidden tab asks nothing, and catches up with its next poll once seen again. */
   document.addEventListener("htmx:beforeRequest", function (event) {
@@ -58,6 +75,63 @@
   document.addEventListener("submit", function (event) {
     var form = event.target.closest("form[data-confirm]");
     if (form && !window.confirm(form.getAttribute("data-confirm"))) event.preventDefault();
+  });
+
+  /* Every form that changes something is sent once: while it is on its way its buttons are disabled and a
+     second submit is ignored. The server ignores a repeat of the form's token too (dispatcher/dashboard/once.py);
+     an htmx form whose answer came, and a page restored by the back button, get a fresh token. */
+  var SENT_FOR = 20000;  // ms; the server waits as long for a first request before answering a repeat
+  function freshToken() {
+    var bytes = new Uint8Array(18);
+    window.crypto.getRandomValues(bytes);
+    return window.btoa(String.fromCharCode.apply(null, bytes)).replace(/\+/g, "-").replace(/\//g, "_");
+  }
+  function setBusy(form, busy) {
+    var buttons = form.querySelectorAll("button:not([type=button]), input[type=submit]");
+    if (busy) {
+      form.setAttribute("data-busy", "");
+      form.setAttribute("aria-busy", "true");
+      /* Disabled once the browser has read the form: a disabled submitter would not send its name and value. */
+      window.setTimeout(function () {
+        buttons.forEach(function (button) {
+          if (!button.disabled) { button.disabled = true; button.setAttribute("data-busy-disabled", ""); }
+        });
+      }, 0);
+    } else {
+      form.removeAttribute("data-busy");
+      form.removeAttribute("aria-busy");
+      buttons.forEach(function (button) {
+        if (button.hasAttribute("data-busy-disabled")) { button.disabled = false; button.removeAttribute("data-busy-disabled"); }
+      });
+    }
+  }
+  function isHtmxPost(form) { return form && form.tagName === "FORM" && form.hasAttribute("hx-post"); }
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if ((form.getAttribute("method") || "").toLowerCase() !== "post" || isHtmxPost(form)) return;
+    if (form.hasAttribute("data-busy")) { event.preventDefault(); return; }
+    if (event.defaultPrevented) return;  /* asked first (data-confirm) and cancelled */
+    setBusy(form, true);
+    window.setTimeout(function () { if (form.isConnected) setBusy(form, false); }, SENT_FOR);
+  });
+  /* htmx sends its forms itself: the same, around its request. */
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var form = event.detail.elt;
+    if (!isHtmxPost(form)) return;
+    if (form.hasAttribute("data-busy")) { event.preventDefault(); return; }
+    setBusy(form, true);
+  });
+  document.addEventListener("htmx:afterRequest", function (event) {
+    var form = event.detail.elt;
+    if (!isHtmxPost(form) || !form.hasAttribute("data-busy")) return;
+    var token = form.querySelector("input[name=once]");
+    if (token) token.value = freshToken();
+    setBusy(form, false);
+  });
+  window.addEventListener("pageshow", function (event) {
+    if (!event.persisted) return;
+    document.querySelectorAll("form[data-busy]").forEach(function (form) { setBusy(form, false); });
+    document.querySelectorAll("input[name=once]").forEach(function (input) { input.value = freshToken(); });
   });
 
   /* A form with data-navigate goes to its chosen option's data-href (the documentation's event picker). */
@@ -162,8 +236,17 @@
     });
   }
 
+  /* A part shown only while a checkbox is ticked (a product's plans, for a subscription product). */
+  function syncShownBy() {
+    document.querySelectorAll("[data-shown-by]").forEach(function (part) {
+      var box = document.getElementById(part.getAttribute("data-shown-by"));
+      if (box) part.hidden = !box.checked;
+    });
+  }
+
   document.addEventListener("change", function (event) {
     if (event.target.name === "scope") syncScope();
+    if (event.target.type === "checkbox") syncShownBy();
     if (event.target.closest("form[data-sim-form]")) syncSimulator();
     var all = event.target.closest("[data-check-group]");
     if (all) {
@@ -174,6 +257,7 @@
   document.addEventListener("DOMContentLoaded", function () {
     syncScope();
     syncSimulator();
+    syncShownBy();
     /* On a phone the History filters start folded, unless some are in use. */
     if (window.matchMedia("(max-width: 760px)").matches) {
       document.querySelectorAll("details[data-collapse-on-phone='']").forEach(function (box) { box.open = false; });

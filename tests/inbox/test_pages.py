@@ -14,7 +14,7 @@ from configurations.services import configuration_create
 from inbox.models import Inbox, InboxRequest
 from inbox.selectors import inbox_url
 from inbox.services import inbox_create, inbox_reset, inbox_update
-from tests.pages import HTMX, error_under, page_of
+from tests.pages import HTMX, error_under, page_after, page_of
 
 pytestmark = pytest.mark.django_db
 
@@ -91,7 +91,7 @@ def test_creating_an_inbox_leads_to_its_page(web, producer):
     ],
 )
 def test_every_inbox_error_is_shown_under_its_field(web, data, field, message):
-    page = page_of(web.post(reverse("inboxes:create"), {**FORM, **data}))
+    page = page_after(web.post(reverse("inboxes:create"), {**FORM, **data}, follow=True))
     assert message in error_under(page, field)
     assert 'aria-invalid="true"' in page
     assert not Inbox.objects.exists()
@@ -99,7 +99,7 @@ def test_every_inbox_error_is_shown_under_its_field(web, data, field, message):
 
 def test_a_name_already_taken_is_refused(web, producer):
     inbox_create(owner=producer, name="flaky")
-    page = page_of(web.post(reverse("inboxes:create"), FORM))
+    page = page_after(web.post(reverse("inboxes:create"), FORM, follow=True))
     assert "You already have an inbox named 'flaky'." in error_under(page, "id_name")
 
 
