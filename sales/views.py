@@ -165,6 +165,11 @@ def _index(request) -> HttpResponse:
     context = {
         **_forms(request, affiliates),
         "products": products,
+        "plan_options": [
+            {**plan, "product_id": product.pk, "currency": product.currency}
+            for product in products
+            for plan in sales_selectors.product_plans(product=product)
+        ],
         "affiliates": affiliates,
         "transactions": sales_selectors.transaction_list(owner_id=owner_id, limit=RECENT),
         "subscriptions": sales_selectors.subscription_list(owner_id=owner_id, limit=RECENT),

@@ -207,8 +207,9 @@
     if (!chosen || !product) return;
     product.hidden = chosen.value !== "product";
   }
-  /* Simulator forms: installments and "refused" only for a card, the plan only for a subscription product,
-     and only the affiliates who sell the chosen product. Hidden fields are disabled, so they are not sent. */
+  /* Simulator forms: installments and "refused" only for a card, the plan only for a subscription product (and
+     only its plans), and only the affiliates who sell the chosen product. Hidden fields are disabled, so they
+     are not sent. */
   function syncSimulator() {
     document.querySelectorAll("form[data-sim-form]").forEach(function (form) {
       var payment = form.querySelector("input[name=payment_type]:checked");
@@ -223,15 +224,17 @@
         box.hidden = !on;
         box.querySelectorAll("input, select, textarea").forEach(function (field) { field.disabled = !on; });
       });
-      var affiliate = form.querySelector("[data-affiliate-select]");
-      if (!affiliate || !product) return;
-      Array.prototype.forEach.call(affiliate.options, function (choice) {
-        var ids = choice.getAttribute("data-products");
-        if (ids === null) return;
-        var fits = ids.split(",").indexOf(product.value) !== -1;
-        choice.hidden = !fits;
-        choice.disabled = !fits;
-        if (!fits && choice.selected) affiliate.value = "";
+      /* Only the affiliates who sell the chosen product, and only its plans. */
+      if (!product) return;
+      form.querySelectorAll("[data-affiliate-select], [data-plan-select]").forEach(function (select) {
+        Array.prototype.forEach.call(select.options, function (choice) {
+          var ids = choice.getAttribute("data-products");
+          if (ids === null) return;
+          var fits = ids.split(",").indexOf(product.value) !== -1;
+          choice.hidden = !fits;
+          choice.disabled = !fits;
+          if (!fits && choice.selected) select.value = "";
+        });
       });
     });
   }

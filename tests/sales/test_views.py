@@ -34,7 +34,7 @@ def moved(web, purchase_: Purchase, to: str, follow=False):
 
 def test_without_products_the_page_says_how_to_add_one(web, producer):
     page = page_of(web.get(reverse("simulator:index")))
-    assert "No products yet" in page and f"manage.py products add --owner {producer.username}" in page
+    assert "No products yet" in page and reverse("products:create") in page
     assert "No active configuration" in page
 
 
@@ -142,7 +142,7 @@ def test_a_completion_is_dated_at_the_end_of_the_warranty(web, producer, course,
         ({"payment_type": "BILLET", "refused": "on"}, "id_refused", "Only a card payment is refused"),
         ({"payment_type": "CHEQUE"}, "id_payment_type", "Choose credit card, billet or PIX"),
         ({"plan": "yearly"}, "id_plan", "is not sold by subscription"),
-        ({"plan": "weekly"}, "id_plan", "Choose monthly, quarterly or yearly"),
+        ({"plan": "weekly"}, "id_plan", "Choose monthly, bimonthly, quarterly, semiannual, yearly."),
         ({"coupon_code": "x" * 51}, "id_coupon_code", "at most 50 characters"),
         ({"buyer_name": "n" * 256}, "id_buyer_name", "at most 255 characters"),
     ],
