@@ -436,3 +436,40 @@ def test_the_page_and_a_transaction_cost_a_bounded_number_of_queries(
     with django_assert_max_num_queries(10):
         page = page_of(web.get(url))
     assert page.count('<td data-label="Charge"') == 4
+
+
+def test_a_cancelled_subscription_shows_no_next_charge(web, producer, club):
+    subscription = transaction_create(owner=producer, product=club).subscription
+    url = reverse("simulator:subscription", args=[subscription.subscriber_code])
+    assert "next on" in page_of(web.get(url))
+    subscription_cancel(owner=producer, subscriber_code=subscription.subscriber_code)
+
+    page = page_of(web.get(url))
+    listed = page_of(web.get(reverse("simulator:index")))
+
+    assert "next on" not in page and "no further charges" in page
+    row = listed[listed.index(subscription.subscriber_code) :]
+    assert 'data-label="Next charge" class="small nowrap"><span class="muted">none</span>' in row[: row.index("</tr>")]
+
+
+def test_a_purchase_of_a_subscription_offers_only_its_products_plans(web, producer, club):
+    from configurations.services import product_update
+
+    product_update(
+        product=club,
+        name=club.name,
+        price=club.price,
+        currency="BRL",
+        is_subscription=True,
+        warranty_days=7,
+        plans=[{"key": "bimonthly", "price": "88.00"}],
+    )
+    page = page_of(web.get(reverse("simulator:index")))
+    plans = page[page.index("data-plan-select") : page.index("</select>", page.index("data-plan-select"))]
+    assert f'value="bimonthly" data-products="{club.pk}"' in plans and "BRL 88.00 every 2 months" in plans
+    assert 'monthly" data-products' not in plans.replace("bimonthly", ""), "its plans only"
+
+    purchase(web, product=club.pk, plan="bimonthly")
+    assert Subscription.objects.get().plan_key == "bimonthly"
+    page = page_after(purchase(web, product=club.pk, plan="yearly", follow=True))
+    assert "bimonthly" in error_under(page, "id_plan")
