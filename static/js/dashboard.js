@@ -121,12 +121,17 @@
     if (form.hasAttribute("data-busy")) { event.preventDefault(); return; }
     setBusy(form, true);
   });
+  /* A quick answer must not let the second click of a double-click through: the form stays as it was (its
+     buttons disabled, its token the same, so the server would only repeat its answer) a moment longer. */
+  var DOUBLE_CLICK = 700;  // ms, longer than the slowest double-click systems allow
   document.addEventListener("htmx:afterRequest", function (event) {
     var form = event.detail.elt;
     if (!isHtmxPost(form) || !form.hasAttribute("data-busy")) return;
-    var token = form.querySelector("input[name=once]");
-    if (token) token.value = freshToken();
-    setBusy(form, false);
+    window.setTimeout(function () {
+      var token = form.querySelector("input[name=once]");
+      if (token) token.value = freshToken();
+      setBusy(form, false);
+    }, DOUBLE_CLICK);
   });
   window.addEventListener("pageshow", function (event) {
     if (!event.persisted) return;
