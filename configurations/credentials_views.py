@@ -48,7 +48,7 @@ def credentials_page(request: HttpRequest) -> HttpResponse:
                 apply_errors(form, exc)
             else:
                 request.session[JUST_CREATED] = {"id": new.credential.pk, "secret": new.client_secret}
-                return redirect(reverse("credentials:index") + "#new-credential")
+                return redirect("credentials:index")
         form_keep(request, "credentials:new", form)
         return redirect("credentials:index")
     form = form_kept(request, "credentials:new", CredentialForm) or CredentialForm()

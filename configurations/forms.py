@@ -174,7 +174,7 @@ class ProductForm(forms.Form):
         required=False,
         min_value=1,
         max_value=10**15,
-        help_text="Optional: the id payloads carry; left empty, a free one is chosen.",
+        help_text="The id payloads carry; left empty, a free one is chosen.",
         widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
     )
 

@@ -22,7 +22,11 @@ class Period:
     label: str  # what Hotmart calls a plan of this period
     months: int
     number: int  # part of the plan's id: the three first periods kept the numbers they always had
-    discount: Decimal  # off the monthly price, for the plans a product gets without choosing
+    discount: Decimal  # what is left of the monthly price per month: a plan without a price of its own
+
+    @property
+    def discount_percent(self) -> int:
+        return int(self.discount * 100)
 
 
 PLAN_PERIODS: dict[str, Period] = {

@@ -252,6 +252,28 @@
     });
   }
 
+  /* A product's plans without a price of their own follow its price: show what they will cost as it is typed
+     (in cents, rounded half to even like the server's Decimal). */
+  function syncPlanPrices() {
+    var price = document.getElementById("id_price");
+    if (!price) return;
+    var cents = Math.round(parseFloat(price.value) * 100);
+    document.querySelectorAll("[data-follows-price]").forEach(function (input) {
+      var parts = input.getAttribute("data-follows-price").split(":");
+      var shown = input.parentNode.querySelector("[data-follows-shown]");
+      if (!isFinite(cents) || cents < 0) return;
+      var exact = cents * parseInt(parts[0], 10) * parseInt(parts[1], 10);  // hundredths of a cent
+      var whole = Math.floor(exact / 100), rest = exact % 100;
+      if (rest > 50 || (rest === 50 && whole % 2 === 1)) whole += 1;
+      var text = (whole / 100).toFixed(2);
+      input.placeholder = text;
+      if (shown) shown.textContent = text;
+    });
+  }
+  document.addEventListener("input", function (event) {
+    if (event.target.id === "id_price") syncPlanPrices();
+  });
+
   document.addEventListener("change", function (event) {
     if (event.target.name === "scope") syncScope();
     if (event.target.type === "checkbox") syncShownBy();
@@ -266,6 +288,7 @@
     syncScope();
     syncSimulator();
     syncShownBy();
+    syncPlanPrices();
     /* On a phone the History filters start folded, unless some are in use. */
     if (window.matchMedia("(max-width: 760px)").matches) {
       document.querySelectorAll("details[data-collapse-on-phone='']").forEach(function (box) { box.open = false; });

@@ -267,6 +267,7 @@ def test_every_time_on_every_page_is_written_one_way(web, everything, product):
     seen = 0
     for url in walked_pages(everything, product):
         page = web.get(url).content.decode()
+        assert "{#" not in page and "{%" not in page and "{{" not in page, f"{url} shows template syntax"
         for shown in re.findall(r"<time [^>]*>([^<]*)</time>", page):
             if shown in ("just now",) or shown.endswith(" ago"):
                 continue
