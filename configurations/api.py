@@ -6,6 +6,7 @@ answers 404, exactly like an id that does not exist.
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import extend_schema
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
@@ -66,6 +67,48 @@ def product_or_400(
     return product
 
 
+def product_rule(owner_id: int):
+    """For ``validated``: the product named in the request must be the caller's, checked with the other fields."""
+    return lambda values: product_or_400(owner_id, values.get("product"))
+
+
+def _configuration_rules(owner, configuration: Configuration | None = None, *, partial: bool = False):
+    """The service's checks of a configuration's values, for ``validated``: with the serializer's, one 400
+    names every bad field (an unknown product, a URL refused, a name taken) at once."""
+
+    def rules(values: dict) -> None:
+        problems: dict = {}
+        product = configuration.product if configuration is not None else None
+        if "product" in values or not partial:
+            try:
+                product = product_or_400(owner.pk, values.get("product"), or_affiliated=True)
+            except ValidationError as exc:
+                problems.update(exc.detail)
+
+        def value(field: str, default):
+            if field in values:
+                return values[field]
+            return getattr(configuration, field) if partial else default
+
+        try:
+            services.configuration_validate(
+                owner=owner,
+                name=value("name", ""),
+                events=value("events", []),
+                url=value("url", ""),
+                product=product,
+                payload_version=value("payload_version", PayloadVersion.V2),
+                instance=configuration,
+            )
+        except DjangoValidationError as exc:
+            for field, messages in exc.message_dict.items():
+                problems.setdefault(field, messages)
+        if problems:
+            raise ValidationError(problems)
+
+    return rules
+
+
 @extend_schema(tags=["configurations"])
 class ConfigurationViewSet(OwnedObjectViewSet):
     """Webhook configurations: which events, all products or one, which URL; active or disabled."""
@@ -84,7 +127,7 @@ class ConfigurationViewSet(OwnedObjectViewSet):
     @extend_schema(request=ConfigurationWriteSerializer, responses={201: ConfigurationSerializer}, summary="Create")
     def create(self, request: Request) -> Response:
         """Create an active configuration; a bad URL, unknown events or a name you already use are refused."""
-        data = validated(ConfigurationWriteSerializer, request.data)
+        data = validated(ConfigurationWriteSerializer, request.data, rules=_configuration_rules(request.user))
         product = product_or_400(request.user.pk, data["product"], or_affiliated=True)
         with service_errors():
             configuration = services.configuration_create(
@@ -113,7 +156,12 @@ class ConfigurationViewSet(OwnedObjectViewSet):
 
     def _update(self, request: Request, *, partial: bool) -> Response:
         configuration = self.get_object()
-        data = validated(ConfigurationWriteSerializer, request.data, partial=partial)
+        data = validated(
+            ConfigurationWriteSerializer,
+            request.data,
+            partial=partial,
+            rules=_configuration_rules(request.user, configuration, partial=partial),
+        )
         product = configuration.product
         if "product" in data or not partial:
             product = product_or_400(request.user.pk, data.get("product"), or_affiliated=True)

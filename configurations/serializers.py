@@ -6,6 +6,7 @@ from rest_framework import serializers
 
 from configurations.events import HOOK_EVENTS, EventType, PayloadVersion
 from configurations.models import Account, Affiliation, Configuration, Product
+from configurations.validators import receiver_url_validator
 
 # Ids are 64-bit in the database: a bigger number in a request is refused here instead of failing there.
 MAX_ID = 2**63 - 1
@@ -150,7 +151,11 @@ class HookEventField(serializers.ChoiceField):
 
 
 class HookSubscribeSerializer(serializers.Serializer):
-    target_url = serializers.CharField(max_length=2000, help_text="Where the automation tool receives the POSTs.")
+    target_url = serializers.CharField(
+        max_length=2000,
+        validators=[receiver_url_validator],
+        help_text="Where the automation tool receives the POSTs.",
+    )
     event = HookEventField(choices=list(HOOK_EVENTS), help_text="The REST hook event to subscribe to.")
 
 

@@ -220,7 +220,7 @@ def product_update(
     return product
 
 
-def _clean_configuration(
+def configuration_validate(
     *,
     owner: AbstractBaseUser,
     name: str,
@@ -230,6 +230,10 @@ def _clean_configuration(
     payload_version: str,
     instance: Configuration | None = None,
 ) -> tuple[str, list[str], str]:
+    """The name, events and URL as they would be saved, or a ValidationError naming every bad field at once.
+
+    ``instance``: the configuration being changed (its own name is no clash).
+    """
     errors: dict[str, str] = {}
     name = (name or "").strip()
     if not name:
@@ -290,7 +294,7 @@ def configuration_create(
     An affiliate may scope a configuration to a product it is an affiliate of. ``payload_version`` 1.0 (the
     legacy form-encoded postback) only carries purchase events.
     """
-    name, events, url = _clean_configuration(
+    name, events, url = configuration_validate(
         owner=owner, name=name, events=events, url=url, product=product, payload_version=payload_version
     )
     return Configuration.objects.create(
@@ -309,7 +313,7 @@ def configuration_update(
 ) -> Configuration:
     """Change what a configuration listens to, where it sends, or in which version; its status stays."""
     payload_version = payload_version or configuration.payload_version
-    name, events, url = _clean_configuration(
+    name, events, url = configuration_validate(
         owner=configuration.owner,
         name=name,
         events=events,
@@ -426,7 +430,7 @@ def hook_subscribe(*, owner: AbstractBaseUser, target_url: str, event: str) -> C
     for _ in range(5):
         name = _free_configuration_name(owner=owner, base=f"Hook: {event} → {host}"[:90])
         try:
-            name, events, url = _clean_configuration(
+            name, events, url = configuration_validate(
                 owner=owner,
                 name=name,
                 events=HOOK_EVENTS[event],

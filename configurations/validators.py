@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import ipaddress
 import re
+import socket
 import unicodedata
 from urllib.parse import urlsplit
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 
 MAX_URL_LENGTH = 2000
@@ -48,11 +50,12 @@ def validate_target_url(url: str, *, production: bool) -> str:
         raise ValidationError("The URL's port is not a number between 1 and 65535.", code="port") from None
     if port == 0:
         raise ValidationError("The URL's port is not a number between 1 and 65535.", code="port")
-    address = _ip_literal(host)
+    address = ip_literal(host)
     if address is None and not _valid_hostname(host):
         raise ValidationError(f"{host!r} is not a valid host name.", code="host")
     if production:
-        if host.rstrip(".").lower() == "localhost" or (address is not None and not address.is_global):
+        # The rule the transport applies at connect time, to the same address however it is spelled.
+        if host.rstrip(".").lower() == "localhost" or (address is not None and not is_public_address(address)):
             raise ValidationError(
                 "In production mode the URL must point to a public address, not a loopback, private, "
                 "link-local or reserved one.",
@@ -61,11 +64,64 @@ def validate_target_url(url: str, *, production: bool) -> str:
     return url
 
 
-def _ip_literal(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+def receiver_url_validator(url: str) -> None:
+    """``validate_target_url`` in this installation's mode, as a field validator (serializers, forms)."""
+    validate_target_url(url, production=settings.DISPATCHER_MODE == "production")
+
+
+Address = ipaddress.IPv4Address | ipaddress.IPv6Address
+_INET_ATON = re.compile(r"^(0x[0-9a-f]+|[0-9]+)(\.(0x[0-9a-f]+|[0-9]+)){0,3}$", re.IGNORECASE)
+
+
+def ip_literal(host: str) -> Address | None:
+    """The address a host name spells literally, in any spelling a resolver accepts, or None for a name.
+
+    Besides the usual forms, the C resolver reads ``0x7f000001``, ``2130706433``, ``0177.0.0.1`` and
+    ``127.1`` as 127.0.0.1 (inet_aton's forms): each is judged as that address, not as a name.
+    """
+    host = host.strip("[]")
     try:
-        return ipaddress.ip_address(host)
+        return ipaddress.ip_address(host.split("%")[0])
     except ValueError:
-        return None
+        pass
+    if _INET_ATON.match(host):
+        try:
+            return ipaddress.IPv4Address(socket.inet_aton(host))
+        except OSError:
+            return None
+    return None
+
+
+def is_public_address(address: Address) -> bool:
+    """Not loopback, private, link-local (cloud metadata), multicast, reserved or unspecified; an IPv4
+    address inside IPv6 (mapped, ``::ffff:a.b.c.d``, or NAT64, ``64:ff9b::a.b.c.d``) is judged as itself.
+
+    The one rule for production targets: at save for literal addresses, at connect time for every address a
+    name resolves to.
+    """
+    if isinstance(address, ipaddress.IPv6Address):
+        embedded = address.ipv4_mapped or _nat64_embedded(address)
+        if embedded is not None:
+            return is_public_address(embedded)
+    if (
+        address.is_private
+        or address.is_loopback
+        or address.is_link_local
+        or address.is_multicast
+        or address.is_reserved
+        or address.is_unspecified
+    ):
+        return False
+    return address.is_global
+
+
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
+
+
+def _nat64_embedded(address: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    if address in _NAT64:
+        return ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+    return None
 
 
 def _valid_hostname(host: str) -> bool:

@@ -31,7 +31,7 @@ from dispatcher.queue import DELIVERIES, bulk_resends_enqueue, deliveries_enqueu
 from dispatcher.services import configuration_gone, configuration_stop
 from history import selectors as history_selectors
 from history import services as history_services
-from history.choices import AttemptTrigger, BulkResendStatus, ErrorKind, NotificationStatus
+from history.choices import NO_STATUS, OPEN_STATUSES, AttemptTrigger, BulkResendStatus, ErrorKind, NotificationStatus
 from history.models import BulkResend
 
 log = structlog.get_logger(__name__)
@@ -54,6 +54,10 @@ def notification_deliver(*, notification_id: int, task_id: str = "", lane: str |
     )
     if notification is None:
         return "skipped"  # nothing to send, or another worker is sending it
+    if notification.interrupted_at is not None:
+        notification = _record_interrupted(notification, conf=conf, task_id=task_id)
+        if notification is None:
+            return "interrupted"
     manual = notification.resend_requested_at is not None
     configuration = notification.configuration
     if configuration is None or not (configuration.is_active or manual or notification.is_test):
@@ -145,6 +149,82 @@ def notification_deliver(*, notification_id: int, task_id: str = "", lane: str |
                 notification_ids=[notification.pk], at=transition.next_attempt_at
             )
     return f"manual-{decision.verdict.value}" if manual else decision.verdict.value
+
+
+def _record_interrupted(notification, *, conf: DispatcherSettings, task_id: str):
+    """The claim took over from a worker that died mid-attempt: record that attempt first, as interrupted with
+    its outcome unknown, so that it counts (however often workers die, a notification goes out at most as
+    many automatic times as the attempts allow). Answers the notification still claimed when there is an
+    attempt left to make now, else None (its claim released)."""
+    manual = notification.resend_requested_at is not None
+    configuration = notification.configuration
+    number = notification.attempt_count + 1
+    url = configuration.url if configuration is not None else ""
+    headers = transport.build_headers(
+        hottok=notification.hottok,
+        content_type=notification.content_type,
+        delivery_id=notification.pk,
+        attempt=number,
+        event_id=str(notification.event_uuid),
+    )
+    now = timezone.now()
+    attempt = history_services.AttemptData(
+        number=number,
+        trigger=AttemptTrigger.MANUAL if manual else AttemptTrigger.AUTOMATIC,
+        started_at=notification.interrupted_at,
+        duration_ms=0,
+        request_url=url,
+        request_headers=transport.masked_headers(headers),
+        request_body_sha256=hashlib.sha256(notification.payload.encode("utf-8")).hexdigest(),
+        response_status=NO_STATUS,
+        response_headers={},
+        response_body="",
+        response_body_truncated=False,
+        error_kind=ErrorKind.INTERRUPTED,
+        error_message=history_services.INTERRUPTED_MESSAGE,
+        task_id=task_id,
+    )
+    transition = None
+    if not manual:  # an automatic claim is made only of an open notification
+        policy = retry.RetryPolicy.from_settings(conf)
+        if notification.is_test:
+            policy = replace(policy, max_attempts=1)  # a test post is one attempt
+        decision = retry.decide(
+            failure=retry.Failure(ErrorKind.INTERRUPTED),
+            attempt=notification.automatic_attempt_count + 1,
+            policy=policy,
+            earlier_all_url_errors=False,
+        )
+        # The lease that ran out was the wait: when attempts are left, the next one goes now.
+        transition = history_services.Transition(
+            _STATUS[decision.verdict],
+            now if decision.verdict == retry.Verdict.RETRY else None,
+            "" if decision.verdict == retry.Verdict.RETRY else f"Attempt {number} was interrupted; no attempts left.",
+        )
+    saved = _db_retrying(
+        lambda: history_services.attempt_record(
+            notification=notification,
+            lock_token=notification.lock_token,
+            attempt=attempt,
+            transition=transition,
+            now=now,
+            release=False,
+        )
+    )
+    log.warning("attempt_interrupted", notification=notification.pk, attempt=number, trigger=attempt.trigger)
+    if saved is None:
+        return None  # the claim was lost meanwhile: whoever holds it now carries on
+    if manual or transition.status not in OPEN_STATUSES:
+        # The manual resend was that attempt (an automatic one still due is claimed afresh), or none is left.
+        history_services.notification_release(notification_id=notification.pk, lock_token=notification.lock_token)
+        return None
+    return replace(
+        notification,
+        status=transition.status,
+        attempt_count=number,
+        automatic_attempt_count=notification.automatic_attempt_count + 1,
+        interrupted_at=None,
+    )
 
 
 _executor: ThreadPoolExecutor | None = None
@@ -371,6 +451,9 @@ def notifications_sweep(*, now: datetime | None = None) -> int:
         for lane, ids in lanes.items():
             sent += deliveries_enqueue(ids, lane=lane)
         log.info("swept", due=len(due), enqueued=sent)
+    closed = history_services.notifications_close_interrupted(now=now)
+    if closed:
+        log.warning("interrupted_attempts_recorded", notifications=closed)
     jobs = history_selectors.bulk_resends_stalled(now=now, grace_seconds=conf.stuck_grace)
     if jobs:
         history_services.bulk_resends_mark_enqueued(job_ids=jobs, at=now)

@@ -344,7 +344,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["dispatcher.api.auth.IsProducer"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["dispatcher.api.parsers.BoundedJSONParser"],
     "EXCEPTION_HANDLER": "dispatcher.api.errors.api_exception_handler",
     "DEFAULT_SCHEMA_CLASS": "dispatcher.api.schema.AutoSchema",
     "DEFAULT_METADATA_CLASS": "dispatcher.api.metadata.OptionsMetadata",

@@ -30,6 +30,7 @@ from django.utils import timezone
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
+from configurations.validators import is_public_address
 from dispatcher.conf import USER_AGENT
 from dispatcher.logging import mask_secret
 from history.choices import NO_STATUS, ErrorKind
@@ -53,33 +54,6 @@ class AddressPolicy:
         if not self.public_only or any(address in network for network in self.allowed_networks):
             return True
         return is_public_address(address)
-
-
-def is_public_address(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
-    """Not loopback, private, link-local (cloud metadata), multicast, reserved or unspecified."""
-    if isinstance(address, ipaddress.IPv6Address):
-        embedded = address.ipv4_mapped or _nat64_embedded(address)
-        if embedded is not None:
-            return is_public_address(embedded)
-    if (
-        address.is_private
-        or address.is_loopback
-        or address.is_link_local
-        or address.is_multicast
-        or address.is_reserved
-        or address.is_unspecified
-    ):
-        return False
-    return address.is_global
-
-
-_NAT64 = ipaddress.ip_network("64:ff9b::/96")
-
-
-def _nat64_embedded(address: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
-    if address in _NAT64:
-        return ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
-    return None
 
 
 def parse_networks(values: Iterable[str]) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
@@ -224,8 +198,45 @@ _deadlines = _Deadlines()
 _local = threading.local()  # this thread's POST in progress: its watchdog and address policy
 
 
+class HeadersCut(http.client.HTTPException):
+    """The answer ended before the blank line that closes its headers: whatever was parsed is not an answer."""
+
+
+class _HeaderEndWatch:
+    """Reads lines for http.client while it parses the head, remembering the last one: http.client takes the
+    end of the stream for the end of the headers, so the caller tells a cut head from a complete one."""
+
+    def __init__(self, fp):
+        self.fp = fp
+        self.last = b""
+
+    def readline(self, limit=-1):
+        self.last = self.fp.readline(limit)
+        return self.last
+
+    def __getattr__(self, name):
+        return getattr(self.fp, name)
+
+
+class _StrictHTTPResponse(http.client.HTTPResponse):
+    def begin(self):
+        if self.headers is not None:  # begun already
+            return
+        watch = _HeaderEndWatch(self.fp)
+        self.fp = watch
+        try:
+            super().begin()
+        finally:
+            self.fp = watch.fp if self.fp is watch else self.fp
+        if watch.last not in (b"\r\n", b"\n"):
+            raise HeadersCut("the connection closed before the headers were complete")
+
+
 class _GuardedConnectionMixin:
-    """Connects only to allowed addresses, pinned to the one checked, and lets the watchdog see the socket."""
+    """Connects only to allowed addresses, pinned to the one checked, and lets the watchdog see the socket;
+    an answer cut inside its headers is refused (``HeadersCut``)."""
+
+    response_class = _StrictHTTPResponse
 
     def _new_conn(self) -> socket.socket:
         policy: AddressPolicy = getattr(_local, "policy", SANDBOX_POLICY)
@@ -439,6 +450,9 @@ def classify_exception(exc: BaseException) -> tuple[str, str]:
         return ErrorKind.TLS, f"TLS error: {text}"
     if has(requests.exceptions.ReadTimeout, urllib3.exceptions.ReadTimeoutError, TimeoutError, socket.timeout):
         return ErrorKind.READ_TIMEOUT, "timed out waiting for the response"
+    cut = next((e for e in chain if isinstance(e, HeadersCut)), None)
+    if cut is not None:
+        return ErrorKind.INVALID_RESPONSE, f"invalid HTTP response: {cut}"
     if has(http.client.RemoteDisconnected):
         return ErrorKind.CONNECTION_ERROR, "the server closed the connection without answering"
     if has(ConnectionResetError):

@@ -16,7 +16,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from configurations import selectors as configuration_selectors
-from configurations.api import product_or_400
+from configurations.api import product_or_400, product_rule
 from dispatcher.api.errors import Conflict, ErrorSerializer, service_errors, validated
 from dispatcher.api.views import OwnedObjectViewSet, page_body
 from dispatcher.services import bulk_resend_start, event_record, notification_resend
@@ -45,7 +45,7 @@ class EventViewSet(viewsets.GenericViewSet):
     def create(self, request: Request) -> Response:
         """Simulate that an event happened to a sale of one of your products; every active configuration that
         wants it gets a notification, sent at once by the workers."""
-        data = validated(EventCreateSerializer, request.data)
+        data = validated(EventCreateSerializer, request.data, rules=product_rule(request.user.pk))
         product = product_or_400(request.user.pk, data["product"])
         with service_errors():
             recorded = event_record(

@@ -38,6 +38,7 @@ class ErrorKind(models.TextChoices):
     CONNECTION_ERROR = "connection_error", "Connection error"
     INVALID_RESPONSE = "invalid_response", "Invalid HTTP response"
     BLOCKED_ADDRESS = "blocked_address", "Address not allowed"
+    INTERRUPTED = "interrupted", "Interrupted, outcome unknown"
 
 
 # Failures that say the URL itself is wrong rather than the receiver having a bad moment.

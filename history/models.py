@@ -58,6 +58,10 @@ class Notification(models.Model):
     # A worker's claim: while locked_until is in the future nobody else sends it.
     locked_until = models.DateTimeField(null=True, blank=True)
     lock_token = models.UUIDField(null=True, blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    # Set by a claim that found an earlier claim never finished (its worker died mid-attempt): when that one
+    # started. The new claimer records the lost attempt as interrupted before anything else.
+    interrupted_claim_at = models.DateTimeField(null=True, blank=True)
     # Set when its owner asks for a manual resend; cleared when that attempt is saved.
     resend_requested_at = models.DateTimeField(null=True, blank=True)
     delivered_at = models.DateTimeField(null=True, blank=True)
@@ -84,6 +88,8 @@ class Notification(models.Model):
                 name="notification_resend_due",
                 condition=Q(resend_requested_at__isnull=False),
             ),
+            # Claims whose lease ran out with no attempt saved: the sweep records them as interrupted.
+            models.Index(fields=["locked_until"], name="notification_leased", condition=Q(lock_token__isnull=False)),
         ]
 
     def __str__(self) -> str:
@@ -109,6 +115,10 @@ class Attempt(models.Model):
     response_headers = models.JSONField(default=dict)
     response_body = models.TextField(blank=True)
     response_body_truncated = models.BooleanField(default=False)
+    response_escaped = models.BooleanField(
+        default=False,
+        help_text="The answer held characters the database cannot store (NUL); they are kept escaped as \\x00.",
+    )
     error_kind = models.CharField(max_length=20, choices=ErrorKind.choices, blank=True, default=ErrorKind.NONE)
     error_message = models.TextField(blank=True)
     task_id = models.CharField(max_length=64, blank=True)

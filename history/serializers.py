@@ -104,6 +104,7 @@ class AttemptSerializer(serializers.ModelSerializer):
             "response_headers",
             "response_body",
             "response_body_truncated",
+            "response_escaped",
             "error_kind",
             "error_message",
         ]

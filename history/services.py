@@ -6,9 +6,10 @@ an attempt recorded together with the status it leads to, cancelled when its con
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 from django.db import connection, transaction
@@ -16,7 +17,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from history.choices import OPEN_STATUSES, AttemptTrigger, BulkResendStatus, NotificationStatus
+from history.choices import OPEN_STATUSES, AttemptTrigger, BulkResendStatus, ErrorKind, NotificationStatus
 from history.models import Attempt, BulkResend, Event, Notification
 
 
@@ -111,6 +112,9 @@ class Claimed:
     event_uuid: uuid.UUID
     hottok: str
     configuration: ClaimedConfiguration | None
+    claimed_at: datetime | None = None
+    # When an earlier claim started that never finished (its worker died mid-attempt); None when there was none.
+    interrupted_at: datetime | None = None
 
 
 def notification_claim(*, notification_id: int, now: datetime, lease_seconds: float) -> Claimed | None:
@@ -128,6 +132,7 @@ def notification_claim(*, notification_id: int, now: datetime, lease_seconds: fl
     claim_params = [
         _dt_param(now + timedelta(seconds=lease_seconds)),
         _uuid_param(token),
+        _dt_param(now),
         notification_id,
         *OPEN_STATUSES,
         _dt_param(now),
@@ -152,7 +157,8 @@ def notification_claim(*, notification_id: int, now: datetime, lease_seconds: fl
     if row is None:
         return None
     (pk, payload, content_type, status, is_test, attempts, automatic, resend_at, created_at, owner_id,
-     configuration_id, event_uuid, url, c_status, failing_since, signing, c_owner, hottok) = row  # fmt: skip
+     configuration_id, claimed_at, interrupted_at, event_uuid, url, c_status, failing_since, signing, c_owner,
+     hottok) = row  # fmt: skip
     configuration = None
     if configuration_id is not None:
         configuration = ClaimedConfiguration(
@@ -174,6 +180,8 @@ def notification_claim(*, notification_id: int, now: datetime, lease_seconds: fl
         event_uuid=event_uuid if isinstance(event_uuid, uuid.UUID) else uuid.UUID(event_uuid),
         hottok=hottok or "",
         configuration=configuration,
+        claimed_at=_dt_value(claimed_at),
+        interrupted_at=_dt_value(interrupted_at),
     )
 
 
@@ -190,14 +198,19 @@ def _tables() -> dict[str, str]:
 
 
 _T = _tables()
+# A claim that finds a token whose lease ran out takes over from a worker that died mid-attempt: it notes when
+# that claim started (every right-hand side reads the row as it was before this UPDATE).
 _CLAIM_SQL = (
-    f"UPDATE {_T['n']} SET locked_until = %s, lock_token = %s WHERE id = %s"
+    f"UPDATE {_T['n']} SET interrupted_claim_at = CASE WHEN lock_token IS NULL THEN NULL"
+    " ELSE COALESCE(claimed_at, locked_until) END,"
+    " locked_until = %s, lock_token = %s, claimed_at = %s WHERE id = %s"
     " AND ((status IN (%s, %s) AND next_attempt_at <= %s) OR resend_requested_at IS NOT NULL)"
     " AND (locked_until IS NULL OR locked_until < %s)"
 )
 _LOAD_SQL = (
     "SELECT n.id, n.payload, n.content_type, n.status, n.is_test, n.attempt_count, n.automatic_attempt_count,"
-    " n.resend_requested_at, n.created_at, n.owner_id, n.configuration_id, e.uuid,"
+    " n.resend_requested_at, n.created_at, n.owner_id, n.configuration_id, n.claimed_at, n.interrupted_claim_at,"
+    " e.uuid,"
     " c.url, c.status, c.failing_since, c.signing_enabled, c.owner_id, a.hottok"
     " FROM {source} n JOIN " + _T["e"] + " e ON e.id = n.event_id"
     " LEFT JOIN " + _T["c"] + " c ON c.id = n.configuration_id"
@@ -239,6 +252,7 @@ class AttemptData:
     error_kind: str
     error_message: str
     task_id: str = ""
+    response_escaped: bool = False
 
 
 @dataclass(frozen=True)
@@ -257,22 +271,29 @@ def attempt_record(
     attempt: AttemptData,
     transition: Transition | None,
     now: datetime,
+    release: bool = True,
 ) -> int | None:
-    """Save an attempt and the transition it leads to (None: the status stays), releasing the claim; answers
-    the attempt's id.
+    """Save an attempt and the transition it leads to (None: the status stays), releasing the claim unless
+    ``release`` is False (an interrupted attempt recorded before the claimer makes its own); answers the
+    attempt's id.
 
     Atomic on its own (one statement on PostgreSQL). Answers None, saving nothing, when the claim was lost:
     the lease ran out during the POST and another worker took over the same attempt number, so that worker's
-    record stands. In SQL, like the claim: this runs once per attempt.
+    record stands. What the receiver answered is stored as the database can hold it (``storable``). In SQL,
+    like the claim: this runs once per attempt.
     """
+    attempt = storable(attempt)
+    if transition is not None and _NUL in transition.reason:  # a reason quoting the receiver's answer
+        transition = replace(transition, reason=_escape_nul(transition.reason))
     sets = [
         "attempt_count = attempt_count + 1",
         "last_status_code = %s",
         "last_attempt_at = %s",
-        "locked_until = NULL",
-        "lock_token = NULL",
+        "interrupted_claim_at = NULL",
         "updated_at = %s",
     ]
+    if release:
+        sets += ["locked_until = NULL", "lock_token = NULL"]
     params: list = [attempt.response_status, _dt_param(attempt.started_at), _dt_param(now)]
     if attempt.trigger == AttemptTrigger.AUTOMATIC:
         sets.append("automatic_attempt_count = automatic_attempt_count + 1")
@@ -312,8 +333,78 @@ def attempt_record(
             return cursor.fetchone()[0]
 
 
+_NUL = "\x00"
+
+
+def storable(attempt: AttemptData) -> AttemptData:
+    """The attempt with what a receiver sent made storable: text and JSON columns cannot hold NUL (PostgreSQL
+    refuses the row), so each NUL in the body, the headers or the error is kept escaped as ``\\x00`` (the way
+    bytes that are not UTF-8 already are), and the attempt says so (``response_escaped``)."""
+    texts = [attempt.response_body, attempt.error_message, attempt.request_url]
+    texts += [text for item in attempt.response_headers.items() for text in item]
+    if not any(_NUL in text for text in texts):
+        return attempt
+
+    return replace(
+        attempt,
+        response_body=_escape_nul(attempt.response_body),
+        error_message=_escape_nul(attempt.error_message),
+        request_url=_escape_nul(attempt.request_url),
+        response_headers={_escape_nul(name): _escape_nul(value) for name, value in attempt.response_headers.items()},
+        response_escaped=True,
+    )
+
+
+def _escape_nul(text: str) -> str:
+    return text.replace(_NUL, "\\x00")
+
+
 def _prep(model, name: str, value):
     return model._meta.get_field(name).get_db_prep_save(value, connection)
+
+
+INTERRUPTED_MESSAGE = (
+    "The worker stopped (killed or restarted) during this attempt: the POST may or may not have reached the receiver."
+)
+
+
+def notifications_close_interrupted(*, now: datetime, limit: int = 500) -> int:
+    """Record the attempts cut off by a dead worker on notifications nobody claims again (final, with no resend
+    waiting: e.g. cancelled while the attempt was in flight), as interrupted, and clear their claims; answers
+    how many. An open one is handled by the claim that takes it over (the engine records it then)."""
+    stale = (
+        Notification.objects.filter(lock_token__isnull=False, locked_until__lt=now, resend_requested_at__isnull=True)
+        .exclude(status__in=OPEN_STATUSES)
+        .select_related("configuration")[:limit]
+    )
+    closed = 0
+    for notification in stale:
+        with transaction.atomic():
+            taken = Notification.objects.filter(pk=notification.pk, lock_token=notification.lock_token).update(
+                lock_token=None,
+                locked_until=None,
+                attempt_count=F("attempt_count") + 1,
+                last_status_code=-1,
+                last_attempt_at=notification.claimed_at or now,
+                updated_at=now,
+            )
+            if not taken:
+                continue
+            Attempt.objects.create(
+                notification=notification,
+                number=notification.attempt_count + 1,
+                trigger=AttemptTrigger.AUTOMATIC,
+                started_at=notification.claimed_at or now,
+                duration_ms=0,
+                request_url=notification.configuration.url if notification.configuration else "",
+                request_headers={},
+                request_body_sha256=hashlib.sha256(notification.payload.encode("utf-8")).hexdigest(),
+                response_status=-1,
+                error_kind=ErrorKind.INTERRUPTED,
+                error_message=INTERRUPTED_MESSAGE,
+            )
+        closed += 1
+    return closed
 
 
 def notification_release(*, notification_id: int, lock_token: uuid.UUID) -> None:

@@ -18,7 +18,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.serializers import Serializer
 
-from configurations.api import product_or_400
+from configurations.api import product_or_400, product_rule
 from dispatcher.api.errors import service_errors, validated
 from dispatcher.api.views import OwnedObjectViewSet, page_body
 from history.models import Event
@@ -122,7 +122,7 @@ class TransactionViewSet(SaleViewSet):
     def create(self, request: Request) -> Response:
         """A buyer checks out: a card purchase starts APPROVED (CANCELED when refused), a billet or PIX one
         BILLET_PRINTED with its payment fields; a subscription product's also starts a subscription."""
-        data = validated(TransactionCreateSerializer, request.data)
+        data = validated(TransactionCreateSerializer, request.data, rules=product_rule(request.user.pk))
         product = product_or_400(request.user.pk, data.pop("product"))
         with service_errors():
             outcome = services.transaction_create(owner=request.user, product=product, **data)
@@ -238,7 +238,7 @@ class CartAbandonmentViewSet(viewsets.GenericViewSet):
     def create(self, request: Request) -> Response:
         """A visitor filled in the checkout and left without paying: PURCHASE_OUT_OF_SHOPPING_CART (to the
         affiliate's configurations too when the visit came through its hotlink). No transaction is created."""
-        data = validated(CartAbandonSerializer, request.data)
+        data = validated(CartAbandonSerializer, request.data, rules=product_rule(request.user.pk))
         product = product_or_400(request.user.pk, data.pop("product"))
         with service_errors():
             outcome = services.cart_abandon(owner=request.user, product=product, **data)

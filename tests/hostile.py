@@ -153,3 +153,52 @@ def redirect_loop(conn: socket.socket, server: HostileServer) -> None:
     """A redirect to itself."""
     location = server.url("/hook").encode()
     conn.sendall(b"HTTP/1.1 302 Found\r\nLocation: %s\r\nContent-Length: 0\r\nConnection: close\r\n\r\n" % location)
+
+
+# --- Poison answers: what a database or a parser may choke on -------------------------------------------------
+
+
+def nul_in_body(conn: socket.socket, server: HostileServer) -> None:
+    """A 200 whose body ends in a NUL byte."""
+    conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\nConnection: close\r\n\r\nok\x00")
+
+
+def nul_in_header(conn: socket.socket, server: HostileServer) -> None:
+    """A 200 with a NUL byte inside a header's value."""
+    conn.sendall(b"HTTP/1.1 200 OK\r\nX-Trace: a\x00b\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok")
+
+
+def nul_in_reason(conn: socket.socket, server: HostileServer) -> None:
+    """A 500 whose reason phrase holds a NUL byte."""
+    conn.sendall(b"HTTP/1.1 500 Bro\x00ken\r\nContent-Length: 4\r\nConnection: close\r\n\r\nfail")
+
+
+def gzip_bomb(conn: socket.socket, server: HostileServer) -> None:
+    """A 200 whose gzip body would inflate to a gigabyte of zeros (about 1 MB on the wire)."""
+    import zlib
+
+    conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nConnection: close\r\n\r\n")
+    packer = zlib.compressobj(9, zlib.DEFLATED, 31)  # 31: the gzip container
+    zeros = bytes(1 << 20)
+    for _ in range(1024):
+        if server.stopping.is_set():
+            return
+        data = packer.compress(zeros)
+        if data:
+            conn.sendall(data)
+    conn.sendall(packer.flush())
+
+
+def headers_cut(conn: socket.socket, server: HostileServer) -> None:
+    """A status line and half a header, then the connection closes: the head never completes."""
+    conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Len")
+
+
+def status_line_only(conn: socket.socket, server: HostileServer) -> None:
+    """A status line and nothing after it: no headers, no blank line."""
+    conn.sendall(b"HTTP/1.1 200 OK\r\n")
+
+
+def short_body(conn: socket.socket, server: HostileServer) -> None:
+    """A complete 200 head announcing 100 bytes, 5 sent, then the connection closes."""
+    conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nshort")

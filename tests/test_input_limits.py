@@ -119,3 +119,33 @@ def test_an_oversized_dashboard_form_is_refused_and_saves_nothing():
     assert response.status_code == 400
     assert "Nothing was saved" in response.content.decode()
     assert not Configuration.objects.exists()
+
+
+DEEP_BODIES = {
+    "arrays": "[" * 1000 + "]" * 1000,  # 2 KB
+    "objects": '{"a":' * 50_000 + "1" + "}" * 50_000,  # 300 KB, within the body limit
+    "in a field": '{"name": "x", "events": ' + "[" * 40 + "]" * 40 + "}",
+}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("body", DEEP_BODIES.values(), ids=DEEP_BODIES.keys())
+def test_a_deeply_nested_body_gets_a_400_on_every_write_operation(producer, body):
+    document = Client().get("/api/schema/", HTTP_ACCEPT="application/json").json()
+    api = Api(producer, bearer_token(producer))
+    answers = {}
+    for path, operations in document["paths"].items():
+        if "{" in path:  # an unknown id answers 404 before any body is read; the collections take bodies
+            continue
+        for method in set(operations) & {"post", "put", "patch"}:
+            send = getattr(api.client, method)
+            response = send(path, body, content_type="application/json")
+            answers[f"{method.upper()} {path}"] = response.status_code
+            if response.status_code == 400 and path.startswith("/api/"):
+                error = response.json()
+                assert error["code"] == "parse_error" and "nests more than" in error["message"], error
+            elif response.status_code == 400:  # the token endpoint answers in OAuth's shape
+                assert response.json()["error"] == "invalid_request"
+    assert answers, "the schema lists write operations"
+    assert {where: status for where, status in answers.items() if status != 400} == {}
+    assert not Configuration.objects.exists()

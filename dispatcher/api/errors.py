@@ -9,7 +9,7 @@ the top. Services raise Django's ``ValidationError`` keyed by field; it becomes 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 
 import structlog
@@ -19,6 +19,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, serializers, status
+from rest_framework.fields import SkipField
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler, set_rollback
@@ -136,11 +137,46 @@ def api_not_found(request, *args, **kwargs) -> JsonResponse:
     return JsonResponse(body, status=404)
 
 
-def validated(serializer_class: type[serializers.Serializer], data, **kwargs) -> dict:
-    """The request's data checked by the serializer, or a 400 naming every offending field."""
+def validated(
+    serializer_class: type[serializers.Serializer], data, *, rules: Callable[[dict], object] | None = None, **kwargs
+) -> dict:
+    """The request's data checked by the serializer, or a 400 naming every offending field.
+
+    ``rules`` is the service's own check of the values (it raises a ValidationError keyed by field). It runs
+    even when the serializer refused some fields, with the values of the others, so that one 400 names every
+    bad field at once, not only those of the first stage; what it says of a field already refused is dropped.
+    """
     serializer = serializer_class(data=data, **kwargs)
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data
+    valid = serializer.is_valid()
+    detail = {} if valid else dict(serializer.errors)
+    values = serializer.validated_data if valid else _passing_values(serializer, detail)
+    if rules is not None:
+        try:
+            rules(values)
+        except (DjangoValidationError, exceptions.ValidationError) as exc:
+            found = validation_error(exc).detail if isinstance(exc, DjangoValidationError) else exc.detail
+            if not isinstance(found, dict):
+                found = {api_settings.NON_FIELD_ERRORS_KEY: found}
+            for field, problems in found.items():
+                detail.setdefault(field, problems)
+    if detail:
+        raise exceptions.ValidationError(detail)
+    return values
+
+
+def _passing_values(serializer: serializers.Serializer, refused: dict) -> dict:
+    """The validated values of the fields the serializer did not refuse (an invalid serializer keeps none)."""
+    values = {}
+    if not isinstance(serializer.initial_data, Mapping):  # a list or a string where an object belongs
+        return values
+    for name, field in serializer.fields.items():
+        if name in refused or field.read_only:
+            continue
+        try:
+            values[field.source] = field.run_validation(field.get_value(serializer.initial_data))
+        except (SkipField, exceptions.ValidationError, DjangoValidationError):
+            continue
+    return values
 
 
 def not_found(kind: str, identifier) -> exceptions.NotFound:

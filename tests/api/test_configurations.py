@@ -230,3 +230,31 @@ def test_a_disable_reason_too_long_is_refused(api):
         field="reason",
         code="max_length",
     )
+
+
+def test_a_400_names_every_bad_field_at_once(api):
+    response = api.post(
+        "/api/v1/configurations", {"name": "x", "events": ["NOPE"], "url": "not a url", "product": 987654}
+    )
+
+    body = assert_error(response, 400)
+    assert {error["field"] for error in body["errors"]} == {"events.0", "url", "product"}
+    assert not Configuration.objects.exists()
+
+
+def test_a_400_on_change_names_every_bad_field_too(api):
+    created = new_configuration(api, name="taken")
+    other = new_configuration(api, name="other")
+    response = api.patch(f"/api/v1/configurations/{other['id']}", {"name": "taken", "events": [], "url": "ftp://x"})
+
+    body = assert_error(response, 400)
+    assert {error["field"] for error in body["errors"]} == {"name", "events", "url"}
+    assert Configuration.objects.get(pk=other["id"]).name == "other"
+    assert created["name"] == "taken"
+
+
+def test_a_hook_subscription_names_both_bad_fields(api):
+    response = api.post("/api/v1/hooks", {"target_url": "ftp://nope", "event": "nope"})
+
+    body = assert_error(response, 400)
+    assert {error["field"] for error in body["errors"]} == {"target_url", "event"}

@@ -114,7 +114,7 @@ def test_hooks_cannot_touch_configurations_made_by_hand_or_by_others(api, other_
     [
         ({"event": "order"}, "target_url", "required"),
         ({"target_url": "not a url", "event": "order"}, "target_url", "invalid"),
-        ({"target_url": "ftp://example.com/", "event": "order"}, "target_url", "invalid"),
+        ({"target_url": "ftp://example.com/", "event": "order"}, "target_url", "scheme"),
         ({"target_url": TARGET}, "event", "required"),
         ({"target_url": TARGET, "event": "refund"}, "event", "invalid_choice"),
         ({"target_url": TARGET, "event": "PURCHASE_APPROVED"}, "event", "invalid_choice"),

@@ -34,7 +34,7 @@ def test_sandbox_accepts_well_formed_http_urls(url):
         ("http://example.com:0/", "port", "port"),
         ("http://exa_mple.com/", "host", "not a valid host name"),
         ("http://-bad-.com/", "host", "not a valid host name"),
-        ("http://127.1/", "host", "not a valid host name"),
+        ("http://127.1.2.3.4/", "host", "not a valid host name"),
         ("http://example.com/#frag", "fragment", "fragment"),
         ("https://example.com/" + "a" * 2000, "max_length", "longer than 2000"),
     ],
@@ -57,6 +57,17 @@ def test_bad_urls_are_refused_with_a_message_that_says_why(url, code, words):
         "http://[::1]/",
         "http://[fd00::1]/",
         "http://0.0.0.0/",
+        # the same addresses in the other spellings a resolver accepts
+        "http://127.1/",
+        "http://0x7f000001/",
+        "http://2130706433/",
+        "http://0177.0.0.1/",
+        "http://0x7f.1/",
+        "http://[::ffff:127.0.0.1]/",
+        "http://[::ffff:7f00:1]/",
+        "http://[64:ff9b::7f00:1]/",
+        "http://[64:ff9b::a9fe:a9fe]/",  # NAT64 of the cloud metadata address
+        "http://[fe80::1%25eth0]/",
     ],
 )
 def test_production_refuses_private_and_loopback_literals(url):
@@ -68,3 +79,5 @@ def test_production_refuses_private_and_loopback_literals(url):
 
 def test_production_accepts_public_urls():
     assert validate_target_url("https://hooks.example.com/hotmart", production=True)
+    assert validate_target_url("https://0x08080808/hotmart", production=True), "8.8.8.8, spelled in hex"
+    assert validate_target_url("https://[64:ff9b::808:808]/hotmart", production=True), "8.8.8.8 through NAT64"

@@ -7,8 +7,10 @@ import ipaddress
 import socket
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.test import override_settings
 
+from configurations.validators import validate_target_url
 from dispatcher import transport
 from dispatcher.conf import dispatcher_settings
 from dispatcher.delivery import _limits
@@ -93,6 +95,34 @@ def test_private_link_local_multicast_and_metadata_addresses_are_refused(url):
 )
 def test_is_public_address(address, public):
     assert is_public_address(ipaddress.ip_address(address)) is public
+
+
+SPELLINGS = [
+    "127.0.0.1",
+    "2130706433",
+    "0x7f000001",
+    "0177.0.0.1",
+    "127.1",
+    "[::ffff:127.0.0.1]",
+    "[::ffff:7f00:1]",
+    "[64:ff9b::7f00:1]",
+    "[::1]",
+    "169.254.169.254",
+    "[64:ff9b::a9fe:a9fe]",
+    "10.1.2.3",
+    "0x0a010203",
+]
+
+
+@pytest.mark.parametrize("host", SPELLINGS)
+def test_a_literal_address_is_judged_alike_when_saved_and_when_sent(host):
+    """One address rule for both moments: what the production guard refuses at connect time is refused at save."""
+    url = f"http://{host}:9/hook"
+    sent = post(url=url, body=b"{}", headers={}, limits=limits(PRODUCTION))
+    assert sent.error_kind == ErrorKind.BLOCKED_ADDRESS, sent.error_message
+    with pytest.raises(ValidationError) as refused:
+        validate_target_url(url, production=True)
+    assert refused.value.code == "private_address"
 
 
 def test_a_name_that_resolves_differently_the_second_time_is_connected_to_the_address_checked(monkeypatch):

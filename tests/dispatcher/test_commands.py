@@ -176,6 +176,10 @@ def test_notifications_list_and_show(demo):
             ["configurations", "add", "--owner", "demo", "--name", "x", "--event", "NOPE", "--url", "http://a.com"],
             "events: Unknown event type NOPE",
         ),
+        (
+            ["configurations", "add", "--owner", "demo", "--name", "x", "--event", "ALL,FOO", "--url", "http://a.com"],
+            "Unknown event type FOO",
+        ),
         (["configurations", "enable", "424242"], "No configuration 424242"),
         (["notifications", "show", "424242"], "No notification 424242"),
     ],
@@ -219,6 +223,69 @@ def test_the_command_line_exits_2_with_one_line(args, message):
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     assert len(lines) == 1, result.stderr
     assert message in lines[0]
+
+
+def test_all_beside_an_unknown_event_saves_nothing(demo):
+    with pytest.raises(CommandError):
+        run(
+            "configurations",
+            "add",
+            "--owner",
+            "demo",
+            "--name",
+            "typo",
+            "--event",
+            "ALL",
+            "--event",
+            "PURCHASE_APROVED",
+            "--url",
+            "http://a.com",
+        )
+    assert not Configuration.objects.filter(name="typo").exists()
+    added = run_json(
+        "configurations", "add", "--owner", "demo", "--name", "every", "--event", "all", "--url", "http://a.com"
+    )
+    assert added["events"] == list(EventType.values)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_seed_demo_refuses_production_mode_in_one_line():
+    result = manage_in_production("seed_demo")
+    assert result.returncode == 2
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and "sandbox only" in lines[0], result.stderr
+    assert not get_user_model().objects.filter(username="demo").exists()
+
+
+def manage_in_production(*args: str) -> subprocess.CompletedProcess:
+    from tests.dispatcher.test_production import production_env
+
+    return subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=ROOT, env=production_env(), capture_output=True, text=True, timeout=60
+    )
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("args", [["notifications", "list"], ["configurations", "list"], ["seed_demo"]])
+def test_a_reader_that_went_away_ends_the_command_quietly(args):
+    call_command("seed_demo", stdout=StringIO())
+    # `manage.py ... | head`, where head has already gone: the pipe has no reader left when the command writes.
+    reader, writer = os.pipe()
+    os.close(reader)
+    try:
+        result = subprocess.run(
+            [sys.executable, "manage.py", *args],
+            cwd=ROOT,
+            env={**os.environ, "DATABASE_URL": _test_database_url()},
+            stdout=writer,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=60,
+        )
+    finally:
+        os.close(writer)
+    assert result.stderr == "", "no BrokenPipeError traceback"
+    assert result.returncode == 141, "the exit status of a tool stopped by SIGPIPE"
 
 
 def test_resend_test_post_and_bulk_resend_from_the_command_line(demo):

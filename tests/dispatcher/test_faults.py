@@ -21,7 +21,7 @@ from werkzeug import Response
 from configurations.services import configuration_create
 from dispatcher.embedded_redis import EmbeddedRedis
 from dispatcher.queue import deliveries_enqueue
-from history.choices import NotificationStatus
+from history.choices import ErrorKind, NotificationStatus
 from history.models import Notification
 from tests.conftest import ROOT, Stack, _test_database_url, wait_until
 from tests.dispatcher.test_delivery import final, requests_to, simulate
@@ -75,27 +75,81 @@ def cli_simulate(owner, redis_url: str) -> int:
     return notification_id
 
 
-def test_a_worker_killed_mid_post_is_taken_over_and_the_attempt_repeats_with_the_same_ids(
+def test_a_worker_killed_mid_post_leaves_an_interrupted_attempt_and_the_next_one_goes_out(
     stack, httpserver, producer, product
 ):
-    receiver = BlockingReceiver()
+    receiver = KillingReceiver(stack.worker, kills=1)
     httpserver.expect_request("/hook").respond_with_handler(receiver)
     configuration_create(owner=producer, name="r", events=["PURCHASE_APPROVED"], url=httpserver.url_for("/hook"))
 
     notification = simulate(producer, product)
     wait_until(lambda: receiver.seen, message="the worker to be in the middle of the POST")
-    stack.worker.stop(signal.SIGKILL)
-    receiver.release.set()
+    wait_until(lambda: stack.worker.process.poll() is not None, message="the worker to die mid-POST")
+    stack.worker.stop()
     stack.start_worker()
 
     done = final(notification, timeout=60)
     assert done.status == NotificationStatus.DELIVERED
-    assert [(a.number, a.response_status) for a in done.attempts.all()] == [(1, 200)]
-    assert len(receiver.seen) == 2, "the receiver saw the killed attempt and its repetition"
+    attempts = list(done.attempts.all())
+    assert [(a.number, a.response_status, a.error_kind) for a in attempts] == [
+        (1, -1, ErrorKind.INTERRUPTED),
+        (2, 200, ErrorKind.NONE),
+    ], "the killed attempt is in the history, as interrupted with its outcome unknown"
+    assert "may or may not have reached" in attempts[0].error_message
+    assert done.attempt_count == 2 and done.automatic_attempt_count == 2
+    assert len(receiver.seen) == 2, "the receiver saw the killed attempt and the next one"
     first, second = receiver.seen
-    for header in ("X-Dispatcher-Attempt", "X-Dispatcher-Delivery-Id", "X-Dispatcher-Event-Id"):
+    assert (first["headers"]["X-Dispatcher-Attempt"], second["headers"]["X-Dispatcher-Attempt"]) == ("1", "2")
+    for header in ("X-Dispatcher-Delivery-Id", "X-Dispatcher-Event-Id"):
         assert first["headers"][header] == second["headers"][header]
     assert first["body"] == second["body"]
+
+
+class KillingReceiver:
+    """For its first ``kills`` requests, kills the worker that is POSTing while the POST waits for its answer
+    (so the worker dies mid-POST whatever its timeouts); answers 200 to the others."""
+
+    def __init__(self, worker, kills: int = 1):
+        self.worker = worker
+        self.kills = kills
+        self.seen: list[dict] = []
+
+    def __call__(self, request):
+        self.seen.append({"headers": dict(request.headers), "body": request.get_data()})
+        if len(self.seen) <= self.kills:
+            process = self.worker.process
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=30)
+        return Response("ok", status=200)
+
+
+def test_a_worker_dying_at_every_attempt_cannot_make_a_notification_go_out_more_than_its_attempts(
+    stack, private_redis, tmp_path, httpserver, producer, product
+):
+    """However often the attempt is lost before it is recorded, each one counts: the 3-attempt limit holds."""
+    stack.stop()  # the session's worker would take the notification over too, and it is not the one killed
+    running = Stack(tmp_path, redis_url=private_redis.url, DISPATCHER_MAX_ATTEMPTS="3", DISPATCHER_LEASE_MARGIN="0.5")
+    receiver = KillingReceiver(running.worker, kills=3)
+    httpserver.expect_request("/hook").respond_with_handler(receiver)
+    configuration_create(owner=producer, name="r", events=["PURCHASE_APPROVED"], url=httpserver.url_for("/hook"))
+    running.start()
+    try:
+        notification_id = cli_simulate(producer, private_redis.url)
+        for attempt in (1, 2, 3):
+            wait_until(lambda n=attempt: len(receiver.seen) >= n, timeout=60, message=f"POST number {attempt}")
+            wait_until(lambda: running.worker.process.poll() is not None, message="the worker to die mid-POST")
+            running.worker.stop()
+            # A new worker takes over once the lease runs out (it may POST, and die, before it answers a ping).
+            running.worker.start()
+        done = final(Notification.objects.get(pk=notification_id), timeout=60)
+    finally:
+        running.stop()
+        stack.start()
+
+    assert done.status == NotificationStatus.FAILED
+    assert [(a.number, a.error_kind) for a in done.attempts.all()] == [(n, ErrorKind.INTERRUPTED) for n in (1, 2, 3)]
+    assert [seen["headers"]["X-Dispatcher-Attempt"] for seen in receiver.seen] == ["1", "2", "3"]
+    assert "interrupted; no attempts left" in done.status_reason
 
 
 def test_events_recorded_while_redis_is_down_go_out_when_it_returns(

@@ -44,6 +44,14 @@ CASES = [
     (hostile.not_http, -1, ErrorKind.INVALID_RESPONSE, False),
     (hostile.not_utf8, 200, ErrorKind.NONE, False),
     (hostile.redirect_loop, 302, ErrorKind.REDIRECT, False),
+    # poison answers
+    (hostile.nul_in_body, 200, ErrorKind.NONE, False),
+    (hostile.nul_in_header, 200, ErrorKind.NONE, False),
+    (hostile.nul_in_reason, 500, ErrorKind.HTTP_STATUS, False),
+    (hostile.gzip_bomb, 200, ErrorKind.NONE, True),
+    (hostile.headers_cut, -1, ErrorKind.INVALID_RESPONSE, False),
+    (hostile.status_line_only, -1, ErrorKind.INVALID_RESPONSE, False),
+    (hostile.short_body, 200, ErrorKind.INVALID_RESPONSE, False),
 ]
 
 
@@ -118,7 +126,21 @@ def test_the_worker_records_each_misbehaviour_and_its_memory_stays_flat(stack, p
             truncated,
         )
         assert attempt.duration_ms <= (3 + 1.5) * 1000, behaviour.__name__
+    for name, notification in done.items():
+        assert notification.attempt_count == 1 and notification.attempts.count() == 1, name
     assert done["not_utf8"].attempts.get().response_body == "\\xff\\xfe caf\\xe9 \\x80"
+    # What the database cannot hold is kept escaped, and the attempt says so.
+    nul_body = done["nul_in_body"].attempts.get()
+    assert (nul_body.response_body, nul_body.response_escaped) == ("ok\\x00", True)
+    assert done["nul_in_body"].status == "delivered"
+    nul_header = done["nul_in_header"].attempts.get()
+    assert nul_header.response_headers["X-Trace"] == "a\\x00b" and nul_header.response_escaped
+    nul_reason = done["nul_in_reason"].attempts.get()
+    assert "Bro\\x00ken" in nul_reason.error_message and nul_reason.response_escaped
+    bomb = done["gzip_bomb"].attempts.get()
+    assert bomb.response_escaped and bomb.response_body_truncated
+    assert not done["not_utf8"].attempts.get().response_escaped
+    assert done["headers_cut"].status == "failed", "a test post is one attempt: unknown outcome, not delivered"
     assert len(done["gigabyte"].attempts.get().response_body) == CAP
     # A gigabyte and an endless body went by: reading them whole would have grown the worker by far more.
     assert rss_after - rss_before < 50 * 1024, f"worker grew by {(rss_after - rss_before) // 1024} MiB"

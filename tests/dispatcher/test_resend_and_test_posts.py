@@ -32,16 +32,20 @@ def attempts_of(notification, n, timeout=20):
 
 
 def test_resending_a_failed_notification_adds_a_manual_attempt(stack, httpserver, producer, product):
-    httpserver.expect_ordered_request("/hook").respond_with_data("gone wrong", status=500)
-    for _ in range(4):
+    for _ in range(5):
         httpserver.expect_ordered_request("/hook").respond_with_data("gone wrong", status=500)
     httpserver.expect_ordered_request("/hook").respond_with_data("fixed", status=200)
     configuration_create(owner=producer, name="r", events=["PURCHASE_APPROVED"], url=httpserver.url_for("/hook"))
     failed = final(simulate(producer, product))
     assert failed.status == NotificationStatus.FAILED
 
-    notification_resend(owner=producer, notification_id=failed.pk)
-    notification_resend(owner=producer, notification_id=failed.pk)  # a second click while it waits: no effect
+    stack.worker.stop()  # both clicks land while the first resend is surely still waiting for a worker
+    try:
+        notification_resend(owner=producer, notification_id=failed.pk)
+        waiting = notification_resend(owner=producer, notification_id=failed.pk)  # a second click: no effect
+    finally:
+        stack.start_worker()
+    assert waiting.resend_requested_at is not None
     attempts_of(failed, 6)
 
     done = Notification.objects.get(pk=failed.pk)

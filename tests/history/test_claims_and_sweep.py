@@ -128,3 +128,61 @@ def test_sweep_finds_a_manual_resend_whose_message_was_lost(notification):
     assert due_ids(now=later, grace_seconds=10, limit=10) == [notification.pk]
     claimed = services.notification_claim(notification_id=notification.pk, now=later, lease_seconds=30)
     assert claimed is not None, "a failed notification can be claimed for its manual resend"
+
+
+def test_a_claim_taking_over_a_dead_workers_claim_says_when_that_one_started(notification):
+    now = timezone.now()
+    dead = services.notification_claim(notification_id=notification.pk, now=now, lease_seconds=1)
+    assert dead.interrupted_at is None, "nobody held it before"
+    taker = services.notification_claim(
+        notification_id=notification.pk, now=now + timedelta(seconds=2), lease_seconds=30
+    )
+    assert taker.interrupted_at == dead.claimed_at == now
+
+
+def test_the_sweep_records_an_attempt_cut_off_on_a_notification_nobody_will_claim_again(notification):
+    """A worker died mid-POST, then the configuration was disabled: the lost attempt still shows."""
+    now = timezone.now()
+    services.notification_claim(notification_id=notification.pk, now=now, lease_seconds=1)
+    services.notifications_cancel_for_configuration(configuration_id=notification.configuration_id, reason="off")
+
+    assert services.notifications_close_interrupted(now=now) == 0, "its lease has not run out yet"
+    assert services.notifications_close_interrupted(now=now + timedelta(seconds=2)) == 1
+
+    closed = Notification.objects.get(pk=notification.pk)
+    assert closed.status == NotificationStatus.CANCELLED and closed.lock_token is None
+    assert closed.attempt_count == 1 and closed.last_status_code == -1
+    [attempt] = closed.attempts.all()
+    assert (attempt.number, attempt.response_status, attempt.error_kind) == (1, -1, "interrupted")
+    assert attempt.started_at == now
+    assert services.notifications_close_interrupted(now=now + timedelta(seconds=3)) == 0, "recorded once"
+
+
+def test_nul_in_what_a_receiver_sent_is_stored_escaped(notification):
+    now = timezone.now()
+    claim = services.notification_claim(notification_id=notification.pk, now=now, lease_seconds=30)
+    data = services.AttemptData(
+        number=1,
+        trigger="automatic",
+        started_at=now,
+        duration_ms=5,
+        request_url="http://x",
+        request_headers={},
+        request_body_sha256="0" * 64,
+        response_status=500,
+        response_headers={"X-A\x00": "b\x00c"},
+        response_body="o\x00k",
+        response_body_truncated=False,
+        error_kind="http_status",
+        error_message="HTTP 500 Bro\x00ken",
+    )
+    transition = services.Transition(NotificationStatus.FAILED, None, "HTTP 500 Bro\x00ken")
+
+    assert services.attempt_record(
+        notification=claim, lock_token=claim.lock_token, attempt=data, transition=transition, now=now
+    )
+
+    attempt = Notification.objects.get(pk=notification.pk).attempts.get()
+    assert attempt.response_body == "o\\x00k" and attempt.response_headers == {"X-A\\x00": "b\\x00c"}
+    assert attempt.error_message == "HTTP 500 Bro\\x00ken" and attempt.response_escaped
+    assert Notification.objects.get(pk=notification.pk).status_reason == "HTTP 500 Bro\\x00ken"

@@ -132,6 +132,12 @@ class Command(BaseCommand):
         user = owner_or_error(owner)
         wanted = [event.strip() for chunk in events for event in chunk.split(",") if event.strip()]
         if any(event.upper() == "ALL" for event in wanted):
+            # ALL stands for every event; anything beside it must still be a real one, or it is a typo.
+            unknown = [event for event in wanted if event.upper() != "ALL" and event.upper() not in EventType.values]
+            if unknown:
+                raise usage_error(
+                    f"Unknown event type {', '.join(unknown)}; valid: ALL, {', '.join(EventType.values)}."
+                )
             wanted = list(EventType.values)
         product_obj = None
         if product is not None:

@@ -67,6 +67,7 @@ def notification_detail(n: Notification, *, reveal: bool) -> dict:
                 "response_headers": a.response_headers,
                 "response_body": a.response_body,
                 "response_body_truncated": a.response_body_truncated,
+                "response_escaped": a.response_escaped,
             }
             for a in n.attempts.all()
         ],

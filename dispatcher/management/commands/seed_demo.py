@@ -1,6 +1,7 @@
 """Create the demo producer, its account, two products, and an inbox with a configuration pointing at it;
 running it again changes nothing."""
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
@@ -9,6 +10,7 @@ from configurations import services as configuration_services
 from configurations.events import EventType
 from configurations.models import Configuration
 from dispatcher.cli import Command as BaseCommand
+from dispatcher.cli import usage_error
 from dispatcher.logging import mask_secret
 from inbox import selectors as inbox_selectors
 from inbox import services as inbox_services
@@ -31,6 +33,12 @@ class Command(BaseCommand):
         parser.add_argument("--password", default="demo")
 
     def handle(self, *args, username, password, **options):
+        if settings.DISPATCHER_MODE != "sandbox":
+            # Its inbox lives on this machine and its password is public: neither belongs in production.
+            raise usage_error(
+                "seed_demo is for the sandbox only (DISPATCHER_MODE=sandbox): its demo login and local inbox "
+                "do not belong in production; create real accounts with `manage.py createsuperuser` instead."
+            )
         User = get_user_model()
         with transaction.atomic():
             user, created = User.objects.get_or_create(

@@ -1,0 +1,47 @@
+"""The API's JSON parser: DRF's, with a bound on how deeply a body may nest.
+
+No request of this API nests more than a few levels, while a body of a few kilobytes can nest thousands deep
+(``[[[[...``) and exhaust Python's recursion anywhere it is walked: in the JSON decoder, the serializers or
+the error format. Such a body is refused here with a 400 before anything reads it.
+"""
+
+from __future__ import annotations
+
+from rest_framework.exceptions import ParseError
+from rest_framework.parsers import JSONParser
+
+MAX_DEPTH = 32
+
+
+class BoundedJSONParser(JSONParser):
+    def parse(self, stream, media_type=None, parser_context=None):
+        try:
+            data = super().parse(stream, media_type, parser_context)
+        except RecursionError:
+            raise ParseError(too_deep_message()) from None
+        if depth(data) > MAX_DEPTH:
+            raise ParseError(too_deep_message())
+        return data
+
+
+def too_deep_message() -> str:
+    return f"JSON parse error - the body nests more than {MAX_DEPTH} levels deep; no request needs that many."
+
+
+def depth(value) -> int:
+    """How many arrays and objects deep ``value`` goes; walked with a stack, never with recursion."""
+    deepest = 0
+    stack = [(value, 1)]
+    while stack:
+        current, level = stack.pop()
+        if isinstance(current, dict):
+            children = current.values()
+        elif isinstance(current, list):
+            children = current
+        else:
+            continue
+        deepest = max(deepest, level)
+        if deepest > MAX_DEPTH:
+            return deepest
+        stack.extend((child, level + 1) for child in children)
+    return deepest
