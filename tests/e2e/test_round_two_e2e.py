@@ -17,7 +17,6 @@ from sales.services import transaction_create
 from tests.conftest import wait_until
 from tests.e2e.conftest import log_in
 from tests.factories import ProductFactory
-from tests.pages import add_attempt
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -32,10 +31,11 @@ def posts_to(page: Page, path: str) -> list[str]:
     return sent
 
 
-def test_a_double_click_acts_once_and_shows_the_success(page: Page, live_server, seller):
+def test_a_double_click_acts_once_and_shows_the_success(page: Page, live_server, httpserver, seller):
+    httpserver.expect_request("/hook", method="POST").respond_with_data("ok", status=200)
     ProductFactory(owner=seller, name="Curso")
     configuration_services.configuration_create(
-        owner=seller, name="Receiver", events=["PURCHASE_APPROVED"], url="http://127.0.0.1:9/hook"
+        owner=seller, name="Receiver", events=["PURCHASE_APPROVED"], url=httpserver.url_for("/hook")
     )
     base = live_server.url
     log_in(page, base, "seller")
@@ -71,14 +71,16 @@ def test_a_double_click_acts_once_and_shows_the_success(page: Page, live_server,
     assert len(tests) == 2
 
 
-def test_the_resend_offer_stays_after_a_reload_until_declined(page: Page, live_server, seller):
+def test_the_resend_offer_stays_after_a_reload_until_declined(page: Page, live_server, stack, httpserver, seller):
+    httpserver.expect_request("/flaky", method="POST").respond_with_data("down", status=500)
     product = ProductFactory(owner=seller)
     configuration = configuration_services.configuration_create(
-        owner=seller, name="Flaky", events=["PURCHASE_APPROVED"], url="http://127.0.0.1:9/hook"
+        owner=seller, name="Flaky", events=["PURCHASE_APPROVED"], url=httpserver.url_for("/flaky")
     )
     for _ in range(2):
-        [notification] = event_record(owner=seller, event_type="PURCHASE_APPROVED", product=product).notifications
-        add_attempt(notification, status=-1, error_kind="connection_refused", final=NotificationStatus.FAILED)
+        event_record(owner=seller, event_type="PURCHASE_APPROVED", product=product)
+    failed = Notification.objects.filter(configuration=configuration, status=NotificationStatus.FAILED)
+    wait_until(lambda: failed.count() == 2, timeout=60, message="both notifications to fail their 5 attempts")
     configuration_stop(configuration_id=configuration.pk, reason="All 5 attempts found the URL in error")
     log_in(page, live_server.url, "seller")
     page.goto(f"{live_server.url}/configurations/")
@@ -99,19 +101,19 @@ def test_the_resend_offer_stays_after_a_reload_until_declined(page: Page, live_s
     assert configuration.is_active and configuration.resend_offer_since is None
 
 
-def test_long_names_never_widen_a_phone_page_nor_run_under_a_badge(page: Page, live_server, seller):
+def test_long_names_never_widen_a_phone_page_nor_run_under_a_badge(page: Page, live_server, stack, httpserver, seller):
+    httpserver.expect_request("/" + "z" * 150, method="POST").respond_with_data("ok", status=200)
     long = "Configuração" + "X" * 88  # 100 characters, no space
     product = configuration_services.product_create(owner=seller, name="Produto" + "Y" * 193, price="10.00")
     configuration = configuration_services.configuration_create(
         owner=seller,
         name=long,
         events=["PURCHASE_APPROVED", "PURCHASE_REFUNDED"],
-        url="http://127.0.0.1:9/" + "z" * 150,
+        url=httpserver.url_for("/" + "z" * 150),
     )
     configuration_services.affiliate_add(product=product, username="a" * 150, commission_percent="10")
     sale = transaction_create(owner=seller, product=product, buyer_name="B" * 120).purchase
-    [notification] = Notification.objects.filter(configuration=configuration)
-    add_attempt(notification, status=200)
+    [notification] = Notification.objects.filter(configuration=configuration)  # the worker delivers it
     configuration_services.api_credential_create(owner=seller, name="C" * 100)
     inbox = inbox_create(owner=seller, name="I" * 100)
     inbox_catch(
@@ -121,6 +123,7 @@ def test_long_names_never_widen_a_phone_page_nor_run_under_a_badge(page: Page, l
             remote_addr="::1",
         ),
     )  # fmt: skip
+    wait_until(lambda: Notification.objects.get(pk=notification.pk).status == NotificationStatus.DELIVERED)
     configuration_stop(configuration_id=configuration.pk, reason="R" * 200)
     configuration_services.configuration_enable(configuration=configuration)
 
