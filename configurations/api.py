@@ -39,7 +39,12 @@ from configurations.serializers import (
 )
 from dispatcher.api.errors import service_errors, validated
 from dispatcher.api.views import OwnedObjectViewSet
-from dispatcher.services import configuration_remove, configuration_stop, configuration_test_post
+from dispatcher.services import (
+    configuration_reenable,
+    configuration_remove,
+    configuration_stop,
+    configuration_test_post,
+)
 from history.serializers import NotificationSummarySerializer
 
 
@@ -179,7 +184,8 @@ class ConfigurationViewSet(OwnedObjectViewSet):
     @extend_schema(request=None, responses=ConfigurationSerializer, summary="Enable a configuration")
     @action(detail=True, methods=["post"])
     def enable(self, request: Request, pk: str) -> Response:
-        configuration = services.configuration_enable(configuration=self.get_object())
+        configuration = self.get_object()
+        configuration_reenable(configuration=configuration)  # also offers (on the dashboard) to resend what it missed
         return Response(ConfigurationSerializer(configuration).data)
 
     @extend_schema(request=DisableSerializer, responses=ConfigurationSerializer, summary="Disable a configuration")

@@ -18,7 +18,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 from configurations import selectors, services
 from configurations.credentials import MASK, basic_masked, basic_value
 from configurations.services import CREDENTIAL_NAME_MAX
-from dispatcher.dashboard.forms import apply_errors
+from dispatcher.dashboard.forms import apply_errors, form_keep, form_kept
+from dispatcher.dashboard.once import acts_once
 
 app_name = "credentials"
 
@@ -36,16 +37,21 @@ class CredentialForm(forms.Form):
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@acts_once
 def credentials_page(request: HttpRequest) -> HttpResponse:
-    form = CredentialForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            new = services.api_credential_create(owner=request.user, name=form.cleaned_data["name"])
-        except ValidationError as exc:
-            apply_errors(form, exc)
-        else:
-            request.session[JUST_CREATED] = {"id": new.credential.pk, "secret": new.client_secret}
-            return redirect("credentials:index")
+    if request.method == "POST":
+        form = CredentialForm(request.POST)
+        if form.is_valid():
+            try:
+                new = services.api_credential_create(owner=request.user, name=form.cleaned_data["name"])
+            except ValidationError as exc:
+                apply_errors(form, exc)
+            else:
+                request.session[JUST_CREATED] = {"id": new.credential.pk, "secret": new.client_secret}
+                return redirect("credentials:index")
+        form_keep(request, "credentials:new", form)
+        return redirect("credentials:index")
+    form = form_kept(request, "credentials:new", CredentialForm) or CredentialForm()
     just_created = request.session.pop(JUST_CREATED, None)
     rows = []
     for credential in selectors.api_credential_list(owner_id=request.user.pk):
@@ -67,13 +73,14 @@ def credentials_page(request: HttpRequest) -> HttpResponse:
         "token_url": request.build_absolute_uri(reverse("oauth-token")),
         "api_base": request.build_absolute_uri("/api/v1/"),
     }
-    response = render(request, "credentials/index.html", context, status=400 if form.errors else 200)
+    response = render(request, "credentials/index.html", context)
     response["Cache-Control"] = "no-store"  # the page may carry a secret: never keep it in a cache
     return response
 
 
 @login_required
 @require_POST
+@acts_once
 def credential_revoke(request: HttpRequest, credential_id: int) -> HttpResponse:
     credential = selectors.api_credential_get(owner_id=request.user.pk, credential_id=credential_id)
     if credential is None:

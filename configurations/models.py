@@ -43,6 +43,9 @@ class Product(models.Model):
     is_physical = models.BooleanField(default=False)
     warranty_days = models.PositiveSmallIntegerField(default=7)
     support_email = models.EmailField(blank=True)
+    # A subscription product's plans, as its owner set them: [{"key": "monthly", "price": "97.00"}, ...] (keys
+    # from dispatcher.facts.PLAN_PERIODS). Empty: the three plans derived from ``price`` (dispatcher.facts).
+    plans = models.JSONField(default=list, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -105,6 +108,10 @@ class Configuration(models.Model):
     hook_event = models.CharField(
         max_length=40, blank=True, help_text="The REST hook event it was subscribed for, e.g. 'order'."
     )
+    # Set when it is enabled again after missing notifications: the window of those that failed or were
+    # cancelled meanwhile, offered for a bulk resend until its owner resends them or declines.
+    resend_offer_since = models.DateTimeField(null=True, blank=True)
+    resend_offer_until = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

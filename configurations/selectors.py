@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.contrib.auth import get_user_model
-from django.db.models import Max, Q, QuerySet
+from django.db.models import Count, Max, Q, QuerySet
 from oauth2_provider.models import Application
 
 from configurations.models import Account, Affiliation, Configuration, Product, SigningSecret
@@ -118,3 +118,14 @@ def affiliation_list(
     if product_id is not None:
         queryset = queryset.filter(product_id=product_id)
     return queryset.order_by("id")
+
+
+def product_has_sales(*, product: Product) -> bool:
+    """Whether the simulator sold it already (its ``sales`` purchases point at it): it then keeps its kind."""
+    return product.purchases.exists()
+
+
+def product_affiliate_counts(*, owner_id: int) -> dict[int, int]:
+    """How many affiliates sell each of the owner's products: {product pk: count}."""
+    rows = Affiliation.objects.filter(product__owner_id=owner_id).values("product_id").annotate(n=Count("id"))
+    return {row["product_id"]: row["n"] for row in rows}

@@ -26,6 +26,7 @@ from oauth2_provider.models import AccessToken, Application, clear_expired
 from configurations.credentials import basic_value
 from configurations.events import HOOK_EVENTS, PURCHASE_EVENTS, EventType, PayloadVersion
 from configurations.models import Account, Affiliation, Configuration, Product, SigningSecret
+from configurations.plans import DEFAULT_PLAN_KEYS, PLAN_PERIODS
 from configurations.validators import validate_target_url
 
 _HOTTOK_ALPHABET = string.ascii_letters + string.digits
@@ -58,6 +59,77 @@ def account_hottok_regenerate(*, account: Account) -> Account:
     return account
 
 
+PRODUCT_NAME_MAX = 200
+PRICE_MAX = Decimal("9999999999.99")  # what Product.price holds (12 digits, 2 after the point)
+WARRANTY_DAYS_MAX = 365
+
+
+def _clean_price(value, field: str, errors: dict[str, str]) -> Decimal | None:
+    try:
+        price = Decimal(str(value)).quantize(Decimal("0.01"))
+    except InvalidOperation:
+        errors[field] = f"{value!r} is not a price, e.g. 97.00."
+        return None
+    if price < 0:
+        errors[field] = "The price cannot be negative."
+    elif price > PRICE_MAX:
+        errors[field] = f"The price is at most {PRICE_MAX}."
+    return price
+
+
+def _clean_plans(plans, errors: dict[str, str]) -> list[dict[str, str | None]]:
+    """[{"key", "price"}] in period order; a price of None follows the product's price (see
+    ``configurations.plans``), and an empty list gives the product the three default plans."""
+    cleaned: dict[str, str | None] = {}
+    for entry in plans or ():
+        entry = entry if isinstance(entry, dict) else {}
+        key = str(entry.get("key", "")).strip().lower()
+        if key not in PLAN_PERIODS:
+            errors["plans"] = f"Unknown plan {key!r}; choose among {', '.join(PLAN_PERIODS)}."
+            return []
+        if key in cleaned:
+            errors["plans"] = f"The {key} plan is given twice."
+            return []
+        if entry.get("price") in (None, ""):
+            cleaned[key] = None
+            continue
+        price = _clean_price(entry.get("price"), "plans", errors)
+        if price is None or "plans" in errors:
+            problem = errors.get("plans", "Give its price.")
+            errors["plans"] = f"The {key} plan: {problem[0].lower()}{problem[1:]}"
+            return []
+        cleaned[key] = str(price)
+    return [{"key": key, "price": cleaned[key]} for key in PLAN_PERIODS if key in cleaned]
+
+
+def _clean_product(
+    *, name, price, currency, warranty_days, is_subscription: bool, plans
+) -> tuple[dict, dict[str, str]]:
+    errors: dict[str, str] = {}
+    name = (name or "").strip()
+    if not name:
+        errors["name"] = "Give the product a name."
+    elif len(name) > PRODUCT_NAME_MAX:
+        errors["name"] = f"The name is longer than {PRODUCT_NAME_MAX} characters."
+    price = _clean_price(price, "price", errors)
+    currency = (currency or "").strip().upper()
+    if len(currency) != 3 or not currency.isalpha():
+        errors["currency"] = "The currency is a 3-letter ISO code, e.g. BRL."
+    whole = isinstance(warranty_days, int) and not isinstance(warranty_days, bool)
+    if not whole or not 0 <= warranty_days <= WARRANTY_DAYS_MAX:
+        errors["warranty_days"] = f"The warranty is a whole number of days, 0 to {WARRANTY_DAYS_MAX}."
+    plans = _clean_plans(plans, errors) if is_subscription else []
+    values = {
+        "name": name,
+        "price": price,
+        "currency": currency,
+        "warranty_days": warranty_days,
+        "is_subscription": bool(is_subscription),
+        "plans": plans,
+    }
+    return values, errors
+
+
 def product_create(
     *,
     owner: AbstractBaseUser,
@@ -69,21 +141,21 @@ def product_create(
     is_physical: bool = False,
     warranty_days: int = 7,
     support_email: str = "",
+    plans: list[dict] | None = None,
 ) -> Product:
-    """Create a product; without ``hotmart_id`` a free 7-digit id is chosen, as Hotmart's look."""
-    errors: dict[str, str] = {}
-    name = (name or "").strip()
-    if not name:
-        errors["name"] = "Give the product a name."
-    try:
-        price = Decimal(str(price)).quantize(Decimal("0.01"))
-        if price < 0:
-            errors["price"] = "The price cannot be negative."
-    except InvalidOperation:
-        errors["price"] = f"{price!r} is not a price, e.g. 97.00."
-    currency = (currency or "").strip().upper()
-    if len(currency) != 3 or not currency.isalpha():
-        errors["currency"] = "The currency is a 3-letter ISO code, e.g. BRL."
+    """Create a product; without ``hotmart_id`` a free 7-digit id is chosen, as Hotmart's look.
+
+    ``plans`` (subscription products): [{"key": "monthly", "price": "97.00"}, ...], keys from
+    ``configurations.plans.PLAN_PERIODS``; left out, the three plans derived from the price.
+    """
+    values, errors = _clean_product(
+        name=name,
+        price=price,
+        currency=currency,
+        warranty_days=warranty_days,
+        is_subscription=is_subscription,
+        plans=plans,
+    )
     if hotmart_id is not None and (hotmart_id < 1 or Product.objects.filter(hotmart_id=hotmart_id).exists()):
         errors["hotmart_id"] = f"Product id {hotmart_id} is taken or invalid; choose another or leave it out."
     if errors:
@@ -94,19 +166,58 @@ def product_create(
             with transaction.atomic():
                 return Product.objects.create(
                     owner=owner,
-                    name=name,
                     hotmart_id=candidate,
-                    price=price,
-                    currency=currency,
-                    is_subscription=is_subscription,
                     is_physical=is_physical,
-                    warranty_days=warranty_days,
                     support_email=support_email,
+                    **values,
                 )
         except IntegrityError:
             if hotmart_id is not None:
                 raise ValidationError({"hotmart_id": f"Product id {hotmart_id} is taken; choose another."}) from None
     raise ValidationError({"hotmart_id": "Could not find a free product id; give one explicitly."})
+
+
+def product_update(
+    *,
+    product: Product,
+    name: str,
+    price: Decimal | str | float,
+    currency: str,
+    is_subscription: bool,
+    warranty_days: int,
+    plans: list[dict] | None = None,
+) -> Product:
+    """Change a product: what it is called and costs, its warranty, whether it is sold by subscription, its plans.
+
+    A product keeps its kind once it has sales, and keeps every plan a subscriber is (or was) on: their charges
+    and events still name it. Prices may change at any time; new charges use them.
+    """
+    values, errors = _clean_product(
+        name=name,
+        price=price,
+        currency=currency,
+        warranty_days=warranty_days,
+        is_subscription=is_subscription,
+        plans=plans,
+    )
+    # The simulator's sales (the ``sales`` app) point at the product; only their existence matters here.
+    if values["is_subscription"] != product.is_subscription and product.purchases.exists():
+        kind = "a subscription" if product.is_subscription else "a single purchase"
+        errors["is_subscription"] = f"The product has sales as {kind}; it stays one. Create another product."
+    elif values["is_subscription"] and "plans" not in errors:
+        kept = {entry["key"] for entry in values["plans"]} or set(DEFAULT_PLAN_KEYS)
+        in_use = set(product.subscriptions.values_list("plan_key", flat=True)) | set(
+            product.subscriptions.exclude(previous_plan_key="").values_list("previous_plan_key", flat=True)
+        )
+        dropped = sorted(in_use - kept, key=list(PLAN_PERIODS).index)
+        if dropped:
+            errors["plans"] = f"Subscribers are (or were) on the {', '.join(dropped)} plan; it stays sold."
+    if errors:
+        raise ValidationError(errors)
+    for field, value in values.items():
+        setattr(product, field, value)
+    product.save(update_fields=list(values))
+    return product
 
 
 def configuration_validate(
@@ -225,6 +336,29 @@ def configuration_enable(*, configuration: Configuration) -> Configuration:
     configuration.failing_since = None
     configuration.save(update_fields=["status", "disabled_reason", "disabled_at", "failing_since", "updated_at"])
     return configuration
+
+
+def configuration_resend_offer_set(*, configuration: Configuration, since: datetime, until: datetime) -> None:
+    """Offer to resend what the configuration missed between ``since`` and ``until`` (it was just enabled)."""
+    Configuration.objects.filter(pk=configuration.pk).update(resend_offer_since=since, resend_offer_until=until)
+    configuration.resend_offer_since, configuration.resend_offer_until = since, until
+
+
+def configuration_resend_offer_clear(
+    *, configuration: Configuration, covered_by: tuple[datetime, datetime] | None = None
+) -> bool:
+    """Withdraw the resend offer: declined, or (``covered_by``) a bulk resend of a window that covers it began.
+
+    Answers whether there was one to withdraw.
+    """
+    offers = Configuration.objects.filter(pk=configuration.pk, resend_offer_since__isnull=False)
+    if covered_by is not None:
+        start, end = covered_by
+        offers = offers.filter(resend_offer_since__gte=start, resend_offer_until__lte=end)
+    cleared = bool(offers.update(resend_offer_since=None, resend_offer_until=None))
+    if cleared:
+        configuration.resend_offer_since = configuration.resend_offer_until = None
+    return cleared
 
 
 def configurations_note_outcomes(*, outcomes: dict[int, tuple[bool, datetime]]) -> tuple[list[int], list[int]]:
@@ -481,6 +615,26 @@ def affiliation_create(
             except IntegrityError:
                 continue
     raise ValidationError({"affiliate": "Could not create the hotlink; try again."})
+
+
+def affiliate_add(
+    *,
+    product: Product,
+    username: str,
+    commission_percent: Decimal | str | float = Decimal("50"),
+    name: str = "",
+    email: str = "",
+    password: str | None = None,
+) -> tuple[Affiliation, bool]:
+    """Make the user ``username`` an affiliate of ``product``, creating its account first when it is new
+    (``affiliate_register``); answers the affiliation and whether the account was created. All or nothing."""
+    user = get_user_model().objects.filter(username=(username or "").strip()).first()
+    created = user is None
+    with transaction.atomic():
+        if created:
+            user = affiliate_register(username=username, name=name, email=email, password=password)
+        affiliation = affiliation_create(affiliate=user, product=product, commission_percent=commission_percent)
+    return affiliation, created
 
 
 def account_buyer_data_sharing_set(*, account: Account, allowed: bool) -> Account:

@@ -12,6 +12,7 @@ urlpatterns = [
     path("<int:pk>/disable/", views.configuration_disable, name="disable"),
     path("<int:pk>/remove/", views.configuration_remove, name="remove"),
     path("<int:pk>/test/", views.configuration_test, name="test"),
+    path("<int:pk>/resend-offer/dismiss/", views.resend_offer_dismiss, name="resend_offer_dismiss"),
     path("hottok/", views.hottok_card, name="hottok"),
     path("hottok/reveal/", views.hottok_reveal, name="hottok_reveal"),
     path("hottok/regenerate/", views.hottok_regenerate, name="hottok_regenerate"),

@@ -1,6 +1,8 @@
-"""Configuration pages: the list, the form, enable/disable/remove, test posts, and the account's hottok.
+"""Configuration pages: the list (with the REST hooks integrations made), the form, enable/disable/remove, the
+resend offered after enabling, test posts, and the account's hottok.
 
-Views parse the request, call one service and render; the rules live in the services.
+Views parse the request, call one service and render; the rules live in the services. Every POST answers with
+a redirect (a form with errors is shown again by the page it redirects to) and acts once per form token.
 """
 
 from __future__ import annotations
@@ -11,20 +13,19 @@ from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from configurations import selectors as configuration_selectors
 from configurations import services as configuration_services
-from configurations.forms import ConfigurationForm, SendTestForm
+from configurations.forms import ConfigurationForm, DisableForm, SendTestForm
 from configurations.models import Configuration
 from dispatcher import services as dispatcher_services
+from dispatcher.dashboard.forms import form_keep, form_kept
 from dispatcher.dashboard.http import is_htmx
+from dispatcher.dashboard.once import acts_once
 from dispatcher.logging import mask_secret
 from history import selectors as history_selectors
-
-_OFFERS = "resend_offers"  # session key: configuration id -> the bulk resend offered after enabling it
 
 
 def _owned(request, pk: int) -> Configuration:
@@ -35,33 +36,54 @@ def _owned(request, pk: int) -> Configuration:
     return configuration
 
 
+def _row(configuration: Configuration, latest: dict) -> dict:
+    return {
+        "configuration": configuration,
+        "latest": latest.get(configuration.pk),
+        "offer": history_selectors.resend_offer_pending(configuration=configuration),
+        "test_form": SendTestForm(configuration=configuration, prefix=f"t{configuration.pk}"),
+        "disable_form": DisableForm(auto_id=f"id_disable_{configuration.pk}_%s"),
+    }
+
+
 @login_required
 def configuration_list(request):
+    """The owner's configurations, then the REST hooks integrations subscribed through the API."""
     configurations = list(configuration_selectors.configuration_list(owner_id=request.user.pk))
     latest = history_selectors.latest_status_codes(configuration_ids=[c.pk for c in configurations])
-    offers = request.session.pop(_OFFERS, {})
-    rows = [
-        {
-            "configuration": c,
-            "latest": latest.get(c.pk),
-            "offer": offers.get(str(c.pk)),
-            "test_form": SendTestForm(initial={"event_type": c.events[0] if c.events else None}, prefix=f"t{c.pk}"),
-        }
-        for c in configurations
-    ]
+    rows = [_row(c, latest) for c in configurations if not c.created_by_integration]
+    hooks = [_row(c, latest) for c in configurations if c.created_by_integration]
     return render(
         request,
         "configurations/list.html",
-        {"rows": rows, "disabled": [c for c in configurations if not c.is_active]},
+        {"rows": rows, "hooks": hooks, "disabled": [c for c in configurations if not c.is_active]},
     )
 
 
+def _form_page(request, configuration: Configuration | None):
+    """The configuration form: the one a redirect brought back with its errors, or a fresh one."""
+    key = f"configurations:form:{configuration.pk if configuration else 'new'}"
+    kept = form_kept(request, key, ConfigurationForm, owner=request.user, instance=configuration)
+    if kept is None and configuration is None:
+        # ?url= and ?name= fill it in (the Inbox page's "create one with this URL").
+        initial = {name: request.GET[name][:2000] for name in ("name", "url") if request.GET.get(name)}
+        kept = ConfigurationForm(owner=request.user, initial=initial)
+    form = kept or ConfigurationForm(owner=request.user, instance=configuration)
+    return render(request, "configurations/form.html", {"form": form, "configuration": configuration})
+
+
+def _form_errors(request, form: ConfigurationForm, configuration: Configuration | None):
+    form_keep(request, f"configurations:form:{configuration.pk if configuration else 'new'}", form)
+    return redirect(request.get_full_path())
+
+
 @login_required
+@acts_once
 def configuration_create(request):
-    """The form; ``?url=`` and ``?name=`` fill it in (the Inbox page's "create one with this URL")."""
-    initial = {key: request.GET[key][:2000] for key in ("name", "url") if request.GET.get(key)}
-    form = ConfigurationForm(request.POST or None, owner=request.user, initial=initial)
-    if request.method == "POST" and form.is_valid():
+    if request.method != "POST":
+        return _form_page(request, None)
+    form = ConfigurationForm(request.POST, owner=request.user)
+    if form.is_valid():
         try:
             configuration = configuration_services.configuration_create(owner=request.user, **_fields(form))
         except ValidationError as exc:
@@ -69,67 +91,80 @@ def configuration_create(request):
         else:
             messages.success(request, f"Configuration “{configuration.name}” created. Send it a test post to check.")
             return redirect("configurations:list")
-    return render(request, "configurations/form.html", {"form": form, "configuration": None})
+    return _form_errors(request, form, None)
 
 
 @login_required
+@acts_once
 def configuration_edit(request, pk: int):
     """Edit; saving a disabled configuration offers to enable it (the "Save and enable" button)."""
     configuration = _owned(request, pk)
-    form = ConfigurationForm(request.POST or None, owner=request.user, instance=configuration)
-    if request.method == "POST" and form.is_valid():
+    if request.method != "POST":
+        return _form_page(request, configuration)
+    form = ConfigurationForm(request.POST, owner=request.user, instance=configuration)
+    if form.is_valid():
         try:
             configuration_services.configuration_update(configuration=configuration, **_fields(form))
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
             if not configuration.is_active and request.POST.get("enable"):
-                _enable(request, configuration)
+                dispatcher_services.configuration_reenable(configuration=configuration)
                 messages.success(request, f"Configuration “{configuration.name}” saved and enabled.")
             elif not configuration.is_active:
                 messages.info(request, f"Configuration “{configuration.name}” saved; it stays disabled.")
             else:
                 messages.success(request, f"Configuration “{configuration.name}” saved.")
             return redirect("configurations:list")
-    return render(request, "configurations/form.html", {"form": form, "configuration": configuration})
+    return _form_errors(request, form, configuration)
 
 
 def _fields(form: ConfigurationForm) -> dict:
     data = form.cleaned_data
-    return {"name": data["name"], "events": data["events"], "url": data["url"], "product": data["product"]}
-
-
-def _enable(request, configuration: Configuration) -> None:
-    """Enable, and offer (on the list page) a bulk resend of what failed or was cancelled meanwhile."""
-    configuration_services.configuration_enable(configuration=configuration)
-    now = timezone.now()
-    missed = history_selectors.resend_offer_window(configuration=configuration, now=now)
-    if missed is not None:
-        start, count = missed
-        offers = request.session.get(_OFFERS, {})
-        offers[str(configuration.pk)] = {"start": start.isoformat(), "end": now.isoformat(), "count": count}
-        request.session[_OFFERS] = offers
+    return {key: data[key] for key in ("name", "events", "url", "product", "payload_version")}
 
 
 @login_required
 @require_POST
+@acts_once
 def configuration_enable(request, pk: int):
+    """Enable it; what failed or was cancelled meanwhile is offered for a bulk resend on the list."""
     configuration = _owned(request, pk)
     if configuration.is_active:
         messages.info(request, f"Configuration “{configuration.name}” is already active.")
     else:
-        _enable(request, configuration)
+        dispatcher_services.configuration_reenable(configuration=configuration)
         messages.success(request, f"Configuration “{configuration.name}” enabled: new events go to it again.")
-    return redirect("configurations:list")
+    return redirect(f"{reverse('configurations:list')}#configuration-{configuration.pk}")
 
 
 @login_required
-def configuration_disable(request, pk: int):
-    """GET: the confirmation page (the list opens it as a dialog); POST: disable, stopping what is pending."""
+@require_POST
+@acts_once
+def resend_offer_dismiss(request, pk: int):
+    """ "Not now": the resend offered after enabling goes away (a bulk resend can still be started by hand)."""
     configuration = _owned(request, pk)
+    if configuration_services.configuration_resend_offer_clear(configuration=configuration):
+        messages.info(request, f"No resend for “{configuration.name}”. Bulk resend can still send them later.")
+    return redirect(f"{reverse('configurations:list')}#configuration-{configuration.pk}")
+
+
+@login_required
+@acts_once
+def configuration_disable(request, pk: int):
+    """GET: the confirmation page (the list opens it as a dialog); POST: disable, with the reason given,
+    stopping what is pending."""
+    configuration = _owned(request, pk)
+    key = f"configurations:disable:{configuration.pk}"
     if request.method != "POST":
-        return render(request, "configurations/confirm_disable.html", {"configuration": configuration})
-    stopped = dispatcher_services.configuration_stop(configuration_id=configuration.pk, reason="Disabled by its owner.")
+        form = form_kept(request, key, DisableForm) or DisableForm()
+        return render(request, "configurations/confirm_disable.html", {"configuration": configuration, "form": form})
+    form = DisableForm(request.POST)
+    if not form.is_valid():
+        form_keep(request, key, form)
+        return redirect("configurations:disable", pk=configuration.pk)
+    reason = form.reason_text()
+    stopped = dispatcher_services.configuration_stop(configuration_id=configuration.pk, reason=reason)
     if stopped is None:
         messages.info(request, f"Configuration “{configuration.name}” was already disabled.")
     else:
@@ -139,6 +174,7 @@ def configuration_disable(request, pk: int):
 
 
 @login_required
+@acts_once
 def configuration_remove(request, pk: int):
     """GET: the confirmation page (the list opens it as a dialog); POST: remove it, keeping its history."""
     configuration = _owned(request, pk)
@@ -152,18 +188,26 @@ def configuration_remove(request, pk: int):
 
 @login_required
 @require_POST
+@acts_once
 def configuration_test(request, pk: int):
     """Send a test post now; htmx shows its result inline, without JavaScript the notification page does."""
     configuration = _owned(request, pk)
-    form = SendTestForm(request.POST, prefix=f"t{pk}")
+    form = SendTestForm(request.POST, configuration=configuration, prefix=f"t{pk}")
     if not form.is_valid():
+        error = form.errors["event_type"][0] if "event_type" in form.errors else "Choose an event type."
         if is_htmx(request):
-            return render(request, "history/_test_result.html", {"error": "Choose an event type."}, status=400)
-        messages.error(request, "Choose an event type for the test post.")
+            return render(request, "history/_test_result.html", {"error": error}, status=400)
+        messages.error(request, f"Test post not sent: {error}")
         return redirect("configurations:list")
-    notification = dispatcher_services.configuration_test_post(
-        owner=request.user, configuration=configuration, event_type=form.cleaned_data["event_type"]
-    )
+    try:
+        notification = dispatcher_services.configuration_test_post(
+            owner=request.user, configuration=configuration, event_type=form.cleaned_data["event_type"]
+        )
+    except ValidationError as exc:
+        if is_htmx(request):
+            return render(request, "history/_test_result.html", {"error": exc.messages[0]}, status=400)
+        messages.error(request, f"Test post not sent: {exc.messages[0]}")
+        return redirect("configurations:list")
     if is_htmx(request):
         return render(request, "history/_test_result.html", {"notification": notification})
     return redirect("history:detail", pk=notification.pk)
@@ -192,6 +236,7 @@ def hottok_reveal(request):
 
 
 @login_required
+@acts_once
 def hottok_regenerate(request):
     """GET: the confirmation page; POST: a new token, sent from the next attempt on (the old one stops)."""
     if request.method != "POST":
@@ -202,4 +247,4 @@ def hottok_regenerate(request):
         request,
         "A new hottok was generated. Every notification sent from now on carries it: update your receiver.",
     )
-    return redirect(reverse("documentation") + "#hottok")
+    return redirect("documentation")  # the message and the hottok card are both at the top

@@ -22,6 +22,7 @@ from faker import Faker
 
 from configurations.events import SUBSCRIPTION_EVENTS, EventType
 from configurations.models import Account, Product
+from configurations.plans import plan_find, plans_for  # noqa: F401 - sales reads them from here
 from dispatcher.catalogue import PURCHASE_STATUS
 
 REFUSAL_REASONS = ("Insufficient funds", "Card declined by the issuer", "Invalid card data")
@@ -177,45 +178,6 @@ def full_price_for(price: Decimal, installments: int) -> Decimal:
     rate = INSTALLMENT_INTEREST
     installment = price * rate / (1 - (1 + rate) ** -installments)
     return (installment.quantize(CENT, rounding=ROUND_HALF_UP) * installments).quantize(CENT)
-
-
-# --- Subscription plans ------------------------------------------------------------------------------------
-
-# Every subscription product is sold in three plans, derived from its price (the monthly price).
-PLAN_KINDS = (
-    ("monthly", "Plano Mensal", 1, Decimal("1.00")),
-    ("quarterly", "Plano Trimestral", 3, Decimal("0.90")),
-    ("yearly", "Plano Anual", 12, Decimal("0.80")),
-)
-
-
-def plans_for(product: Product) -> list[dict[str, Any]]:
-    """The product's plans: key, id, name, offer code, months between charges and price per charge."""
-    plans = []
-    for index, (key, label, months, factor) in enumerate(PLAN_KINDS):
-        plans.append(
-            {
-                "key": key,
-                "id": product.hotmart_id * 10 + index,
-                "name": f"{label} - {product.name}"[:255],
-                "offer_code": f"{product.hotmart_id:x}{index}"[-8:],
-                "months": months,
-                "price": str((Decimal(product.price) * months * factor).quantize(CENT)),
-            }
-        )
-    return plans
-
-
-def plan_find(product: Product, wanted: str | int | None) -> dict[str, Any] | None:
-    """A plan of the product by key (``monthly``), id or name; the monthly one when ``wanted`` is empty."""
-    plans = plans_for(product)
-    if wanted in (None, ""):
-        return plans[0]
-    text = str(wanted).strip().lower()
-    for plan in plans:
-        if text in (plan["key"], str(plan["id"]), plan["name"].lower()):
-            return plan
-    return None
 
 
 def add_months(moment: datetime, months: int, *, day: int | None = None) -> datetime:
@@ -486,7 +448,7 @@ def sale_facts(
             "status": subscription_status,
             "subscriber_code": subscriber_code(rng),
             "plan": plans[0],
-            "previous_plan": plans[1],
+            "previous_plan": plans[1] if len(plans) > 1 else plans[0],
             "recurrence_value": str(price),
             "cancellation_date": epoch_ms(occurred_at),
             "date_next_charge": epoch_ms(next_charge),

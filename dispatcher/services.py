@@ -335,5 +335,25 @@ def bulk_resend_start(
             total=total,
             now=timezone.now(),
         )
+        if set(history_selectors.RESEND_OFFER_STATUSES) <= set(statuses):
+            configuration_services.configuration_resend_offer_clear(
+                configuration=configuration, covered_by=(window_start, window_end)
+            )
         transaction.on_commit(lambda: bulk_resends_enqueue([job.pk]))
     return job
+
+
+def configuration_reenable(
+    *, configuration: Configuration, now: datetime | None = None
+) -> history_selectors.ResendOffer | None:
+    """Enable a configuration; when notifications failed or were cancelled since its deliveries last worked,
+    offer their bulk resend (shown on the Configurations page until it is taken or declined) and answer it."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        configuration_services.configuration_enable(configuration=configuration)
+        missed = history_selectors.resend_offer_window(configuration=configuration, now=now)
+        if missed is None:
+            return None
+        since, count = missed
+        configuration_services.configuration_resend_offer_set(configuration=configuration, since=since, until=now)
+    return history_selectors.ResendOffer(since=since, until=now, count=count)

@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
+from django.views.generic import RedirectView
 
 from dispatcher import views
 from dispatcher.api.oauth import HotmartTokenView
@@ -22,7 +23,10 @@ urlpatterns = [
     path("health/live", views.live, name="health-live"),
     path("metrics", views.prometheus, name="metrics"),
     path("credentials/", include("configurations.credentials_views")),
+    path("products/", include("configurations.product_views")),
+    path("affiliates/", include("configurations.affiliate_views")),
     path("security/oauth/token", HotmartTokenView.as_view(), name="oauth-token"),
     path("api/", include("dispatcher.api.urls")),
+    path("inbox/", RedirectView.as_view(pattern_name="inboxes:list"), name="inbox-pages"),  # a common slip
     path("inbox/", include("inbox.urls")),
 ]

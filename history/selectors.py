@@ -364,3 +364,24 @@ def resend_offer_window(*, configuration: Configuration, now: datetime | None = 
         configuration_id=configuration.pk, window_start=start, window_end=now, statuses=RESEND_OFFER_STATUSES
     )
     return (start, count) if count else None
+
+
+@dataclass(frozen=True)
+class ResendOffer:
+    """What a configuration missed while it failed or was disabled, offered for a bulk resend."""
+
+    since: datetime
+    until: datetime
+    count: int
+
+
+def resend_offer_pending(*, configuration: Configuration) -> ResendOffer | None:
+    """The resend offered to an active configuration since it was enabled, counted now; None when there is
+    none, or nothing of it is left to resend."""
+    since, until = configuration.resend_offer_since, configuration.resend_offer_until
+    if since is None or until is None or not configuration.is_active:
+        return None
+    count = bulk_resend_candidates_count(
+        configuration_id=configuration.pk, window_start=since, window_end=until, statuses=RESEND_OFFER_STATUSES
+    )
+    return ResendOffer(since=since, until=until, count=count) if count else None

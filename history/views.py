@@ -20,10 +20,12 @@ from django.views.decorators.http import require_POST
 
 from configurations import selectors as configuration_selectors
 from dispatcher import services as dispatcher_services
+from dispatcher.dashboard.forms import form_keep, form_kept
 from dispatcher.dashboard.http import announce, is_htmx, safe_next
 from dispatcher.dashboard.http import fingerprint as _fingerprint
 from dispatcher.dashboard.http import live_url as _live_url
 from dispatcher.dashboard.http import unchanged as _unchanged
+from dispatcher.dashboard.once import acts_once
 from engine import transport
 from history import selectors as history_selectors
 from history.choices import OPEN_STATUSES, NotificationStatus
@@ -177,6 +179,7 @@ def notification_result(request, pk: int):
 
 @login_required
 @require_POST
+@acts_once
 def notification_resend(request, pk: int):
     """Ask for one more, manual, attempt now; htmx pages refresh their live parts, others are redirected."""
     _owned_notification(request, pk)  # another producer's notification does not exist for this one
@@ -204,8 +207,10 @@ def _announce(text: str, *, status: int = 204) -> HttpResponse:
 
 
 @login_required
+@acts_once
 def bulk_resend_new(request):
-    """Choose a configuration's window and statuses, then start the background job."""
+    """Choose a configuration's window and statuses, then start the background job (also the resend offered
+    on the Configurations page after enabling: it posts here)."""
     raw_id = request.POST.get("configuration") or request.GET.get("configuration") or ""
     configuration = None
     if raw_id.isdigit():
@@ -214,12 +219,16 @@ def bulk_resend_new(request):
         )
     if configuration is None:
         raise Http404("No such configuration.")
-    now = timezone.localtime()
-    form = BulkResendForm(
-        request.POST or None,
-        initial={"window_start": now - timedelta(hours=24), "window_end": now, "statuses": ["failed"]},
-    )
-    if request.method == "POST" and form.is_valid():
+    key = f"history:bulk:{configuration.pk}"
+    if request.method != "POST":
+        now = timezone.localtime()
+        initial = {"window_start": now - timedelta(hours=24), "window_end": now, "statuses": ["failed"]}
+        form = form_kept(request, key, BulkResendForm) or BulkResendForm(initial=initial)
+        jobs = history_selectors.bulk_resend_list(owner_id=request.user.pk, configuration_id=configuration.pk, limit=5)
+        context = {"form": form, "configuration": configuration, "jobs": jobs}
+        return render(request, "history/bulk_resend_form.html", context)
+    form = BulkResendForm(request.POST)
+    if form.is_valid():
         data = form.cleaned_data
         try:
             job = dispatcher_services.bulk_resend_start(
@@ -238,9 +247,8 @@ def bulk_resend_new(request):
             else:
                 messages.info(request, "No notification matched that window and those statuses: nothing to resend.")
             return redirect("history:bulk_detail", pk=job.pk)
-    jobs = history_selectors.bulk_resend_list(owner_id=request.user.pk, configuration_id=configuration.pk, limit=5)
-    context = {"form": form, "configuration": configuration, "jobs": jobs}
-    return render(request, "history/bulk_resend_form.html", context)
+    form_keep(request, key, form)
+    return redirect(f"{reverse('history:bulk_new')}?configuration={configuration.pk}")
 
 
 @login_required

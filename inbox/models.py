@@ -48,6 +48,10 @@ class InboxRequest(models.Model):
     remote_addr = models.CharField(max_length=64, blank=True)
     response_status = models.PositiveSmallIntegerField()
     response_delay_ms = models.PositiveIntegerField(default=0)
+    # For a Hotmart notification, what it is about, read from its body when it came: the event (or, for the
+    # legacy 1.0 postback, "1.0 " and its status) and the transaction or subscriber; empty for anything else.
+    event_type = models.CharField(max_length=64, blank=True)
+    subject = models.CharField(max_length=64, blank=True)
 
     class Meta:
         ordering = ["-id"]

@@ -19,8 +19,9 @@ from django.urls import path, reverse
 from django.views.decorators.http import require_GET
 
 from configurations import selectors as configuration_selectors
-from dispatcher.dashboard.forms import apply_errors
+from dispatcher.dashboard.forms import apply_errors, form_keep, form_kept
 from dispatcher.dashboard.http import announce, is_htmx
+from dispatcher.dashboard.once import acts_once
 from inbox import selectors as inbox_selectors
 from inbox import services as inbox_services
 from inbox.conf import inbox_settings
@@ -68,9 +69,13 @@ def inbox_list(request):
 
 
 @login_required
+@acts_once
 def inbox_create(request):
-    form = InboxForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
+    if request.method != "POST":
+        form = form_kept(request, "inboxes:new", InboxForm) or InboxForm()
+        return render(request, "inbox/form.html", {"form": form, "inbox": None})
+    form = InboxForm(request.POST)
+    if form.is_valid():
         try:
             inbox = inbox_services.inbox_create(owner=request.user, **form.values())
         except ValidationError as exc:
@@ -80,14 +85,20 @@ def inbox_create(request):
                 request, f"Inbox “{inbox.name}” created. Point a configuration at its URL to see what arrives."
             )
             return redirect("inboxes:detail", pk=inbox.pk)
-    return render(request, "inbox/form.html", {"form": form, "inbox": None})
+    form_keep(request, "inboxes:new", form)
+    return redirect("inboxes:create")
 
 
 @login_required
+@acts_once
 def inbox_edit(request, pk: int):
     inbox = _owned(request, pk)
-    form = InboxForm(request.POST or None, instance=inbox)
-    if request.method == "POST" and form.is_valid():
+    key = f"inboxes:edit:{inbox.pk}"
+    if request.method != "POST":
+        form = form_kept(request, key, InboxForm, instance=inbox) or InboxForm(instance=inbox)
+        return render(request, "inbox/form.html", {"form": form, "inbox": inbox})
+    form = InboxForm(request.POST, instance=inbox)
+    if form.is_valid():
         changes = form.values()
         try:
             if changes:
@@ -100,7 +111,8 @@ def inbox_edit(request, pk: int):
                 request, f"Inbox “{inbox.name}” saved: it answers {inbox_selectors.inbox_answer_text(inbox)}.{note}"
             )
             return redirect("inboxes:detail", pk=inbox.pk)
-    return render(request, "inbox/form.html", {"form": form, "inbox": inbox})
+    form_keep(request, key, form)
+    return redirect("inboxes:edit", pk=inbox.pk)
 
 
 def _live_context(inbox: Inbox, requests: list) -> dict:
@@ -167,6 +179,7 @@ def inbox_request_detail(request, pk: int, request_id: int):
 
 
 @login_required
+@acts_once
 def inbox_reset(request, pk: int):
     """GET: the confirmation page (the pages open it as a dialog); POST: forget its requests, count from 1."""
     inbox = _owned(request, pk)
@@ -181,6 +194,7 @@ def inbox_reset(request, pk: int):
 
 
 @login_required
+@acts_once
 def inbox_remove(request, pk: int):
     """GET: the confirmation page; POST: delete the inbox and what it caught (its URL then answers 404)."""
     inbox = _owned(request, pk)

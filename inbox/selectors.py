@@ -87,6 +87,8 @@ class RequestView:
     remote_addr: str
     response_status: int
     response_delay_ms: int
+    event_type: str  # a Hotmart notification's event ("1.0 approved" for the legacy postback), else ""
+    subject: str  # its transaction ("HP...") or "subscriber <code>", else ""
 
 
 def inbox_request_view(request: InboxRequest, *, reveal: bool = False) -> RequestView:
@@ -114,4 +116,6 @@ def inbox_request_view(request: InboxRequest, *, reveal: bool = False) -> Reques
         remote_addr=request.remote_addr,
         response_status=request.response_status,
         response_delay_ms=request.response_delay_ms,
+        event_type=request.event_type,
+        subject=request.subject,
     )

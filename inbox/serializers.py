@@ -116,6 +116,13 @@ class InboxRequestSerializer(serializers.Serializer):
     remote_addr = serializers.CharField(allow_blank=True)
     response_status = serializers.IntegerField(help_text="What the inbox answered.")
     response_delay_ms = serializers.IntegerField()
+    event_type = serializers.CharField(
+        allow_blank=True,
+        help_text="For a Hotmart notification, its event (`1.0 <status>` for the legacy postback); else empty.",
+    )
+    subject = serializers.CharField(
+        allow_blank=True, help_text="For a Hotmart notification, its transaction or `subscriber <code>`; else empty."
+    )
 
 
 class InboxRequestListSerializer(serializers.Serializer):

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from urllib.parse import parse_qs
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
@@ -179,6 +181,33 @@ class Answer:
     delay_ms: int
 
 
+def hotmart_summary(body: bytes, headers: dict[str, str]) -> dict[str, str]:
+    """What a caught Hotmart notification is about: {"event_type", "subject"} (its event, or "1.0 <status>" for
+    the legacy form postback, and its transaction or subscriber code); empty strings for other requests."""
+    content_type = next((v for k, v in headers.items() if k.lower() == "content-type"), "").lower()
+    event, subject = "", ""
+    try:
+        if "json" in content_type:
+            document = json.loads(body)
+            data = document.get("data") or {}
+            event = document.get("event") or ""
+            subject = (data.get("purchase") or {}).get("transaction") or ""
+            subscriber = (data.get("subscriber") or (data.get("subscription") or {}).get("subscriber") or {}).get(
+                "code"
+            )
+            if not subject and subscriber:
+                subject = f"subscriber {subscriber}"
+        elif "x-www-form-urlencoded" in content_type:
+            form = parse_qs(body.decode("utf-8"), max_num_fields=500)
+            status, transaction_code = form.get("status", [""])[0], form.get("transaction", [""])[0]
+            event = f"1.0 {status}" if status and transaction_code else ""
+            subject = transaction_code if event else ""
+    except (ValueError, AttributeError, TypeError):  # not what it claims to be, or cut at the cap
+        return {"event_type": "", "subject": ""}
+    clean = [value if isinstance(value, str) and value.isprintable() else "" for value in (event, subject)]
+    return {"event_type": clean[0][:64], "subject": clean[1][:64]}
+
+
 def inbox_catch(*, token: str, request: CaughtRequest, now: datetime | None = None) -> Answer | None:
     """Record a request to the inbox ``token`` and decide the answer; None when there is no such inbox.
 
@@ -212,6 +241,7 @@ def inbox_catch(*, token: str, request: CaughtRequest, now: datetime | None = No
             remote_addr=request.remote_addr[:64],
             response_status=status,
             response_delay_ms=inbox.delay_ms,
+            **hotmart_summary(request.body, request.headers),
         )
         InboxRequest.objects.filter(inbox=inbox, number__lte=number - conf.max_requests).delete()
     return Answer(number=number, status=status, body=body, content_type=content_type, delay_ms=inbox.delay_ms)

@@ -7,14 +7,14 @@ from django import forms
 
 from configurations.events import EventType
 from configurations.models import Product
+from configurations.plans import PLAN_PERIODS
 from sales.lifecycle import CANCELLED_BY, PaymentType
 from sales.services import MAX_INSTALLMENTS
 
-PLAN_CHOICES = [
-    ("monthly", "Monthly"),
-    ("quarterly", "Quarterly (3 months, 10% off)"),
-    ("yearly", "Yearly (12 months, 20% off)"),
-]
+# Every period a plan can have; a product sells those its owner chose (configurations.plans), the service
+# refuses the others with a message naming them.
+PLAN_CHOICES = [(key, key.capitalize()) for key in PLAN_PERIODS]
+_PLAN_INVALID = f"Choose {', '.join(PLAN_PERIODS)}."
 
 
 class _ProductField(forms.ModelChoiceField):
@@ -63,9 +63,9 @@ class PurchaseForm(_OwnerForm):
     )
     refused = forms.BooleanField(required=False, label="The card is refused (PURCHASE_CANCELED)")
     plan = forms.ChoiceField(
-        choices=[("", "Monthly (default)"), *PLAN_CHOICES[1:]],
+        choices=[("", "Its first plan (default)"), *PLAN_CHOICES],
         required=False,
-        error_messages={"invalid_choice": "Choose monthly, quarterly or yearly."},
+        error_messages={"invalid_choice": _PLAN_INVALID},
     )
     buyer_name = forms.CharField(required=False, max_length=255, label="Buyer name")
     buyer_email = forms.CharField(required=False, max_length=254, label="Buyer e-mail", widget=forms.EmailInput)
@@ -192,7 +192,7 @@ class SwitchPlanForm(forms.Form):
     plan = forms.ChoiceField(
         label="New plan",
         choices=PLAN_CHOICES,
-        error_messages={"invalid_choice": "Choose monthly, quarterly or yearly."},
+        error_messages={"invalid_choice": _PLAN_INVALID},
     )
 
 

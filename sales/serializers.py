@@ -120,7 +120,8 @@ class TransactionCreateSerializer(CheckoutSerializer):
         allow_null=True,
         default=None,
         max_length=255,
-        help_text="A subscription product's plan: monthly (default), quarterly, yearly, or a plan's id or name.",
+        help_text="One of a subscription product's plans (monthly, quarterly, yearly unless its owner chose others; "
+        "default its shortest), or a plan's id or name.",
     )
 
 
@@ -173,7 +174,9 @@ class CancelSerializer(serializers.Serializer):
 
 
 class SwitchPlanSerializer(serializers.Serializer):
-    plan = serializers.CharField(max_length=255, help_text="monthly, quarterly, yearly, or a plan's id or name.")
+    plan = serializers.CharField(
+        max_length=255, help_text="One of the product's plans by key (monthly, ...), id or name."
+    )
     at = at_field()
 
 
@@ -288,7 +291,9 @@ class SubscriptionSerializer(serializers.Serializer):
     subscriber_code = serializers.CharField()
     status = serializers.ChoiceField(choices=SubscriptionStatus.choices)
     product = serializers.IntegerField(help_text="Hotmart product id.")
-    plan = serializers.CharField(help_text="monthly, quarterly or yearly.")
+    plan = serializers.CharField(
+        help_text="One of the product's plans: monthly, quarterly, yearly unless its owner chose others."
+    )
     previous_plan = serializers.CharField(allow_null=True)
     payment_type = serializers.ChoiceField(choices=PaymentType.choices)
     buyer_email = serializers.CharField(allow_null=True)

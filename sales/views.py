@@ -3,7 +3,8 @@ carts, enter the members area, record one-off samples; and see where each event 
 
 Every action is one service (``sales.services``, ``dispatcher.services.event_record``): a view parses the form,
 calls it, and redirects to the page that shows what it recorded (``?recorded=<event id>``). A service's
-ValidationError is shown under the field it names, on the same page, never as an error page.
+ValidationError is shown under the field it names, on the page the form is on (after a redirect: every POST
+answers with one), never as an error page; every form acts once (``dispatcher.dashboard.once``).
 """
 
 from __future__ import annotations
@@ -20,8 +21,9 @@ from django.views.decorators.http import require_POST
 from configurations import selectors as configuration_selectors
 from configurations.models import Configuration
 from dispatcher import services as dispatcher_services
-from dispatcher.dashboard.forms import apply_errors
+from dispatcher.dashboard.forms import apply_errors, form_keep, form_kept
 from dispatcher.dashboard.http import fingerprint, is_htmx, live_url, unchanged
+from dispatcher.dashboard.once import acts_once
 from history import selectors as history_selectors
 from history.choices import OPEN_STATUSES
 from history.models import Event, Notification
@@ -140,24 +142,46 @@ def _affiliates(owner_id: int) -> list[dict]:
     ]
 
 
-def _forms(request, affiliates, **bound):
+# The Simulator page's forms: (context name, the key their errors are kept under, class, its own arguments).
+_INDEX_FORMS = (
+    ("purchase_form", "simulator:purchase", PurchaseForm, {}),
+    ("cart_form", "simulator:cart", CartForm, {"prefix": "cart"}),
+    ("sample_form", "simulator:sample", SampleForm, {"prefix": "sample"}),
+)
+
+
+def _forms(request, affiliates) -> dict:
+    """Each form of the page: the one a redirect brought back with its errors, or a fresh one."""
     choices = [(a["code"], a["label"]) for a in affiliates]
-    return {
-        "purchase_form": bound.get("purchase_form") or PurchaseForm(owner=request.user, affiliate_choices=choices),
-        "cart_form": bound.get("cart_form") or CartForm(owner=request.user, affiliate_choices=choices, prefix="cart"),
-        "sample_form": bound.get("sample_form") or SampleForm(owner=request.user, prefix="sample"),
-    }
+    found = {}
+    for name, key, form_class, extra in _INDEX_FORMS:
+        arguments = {"owner": request.user, **extra}
+        if form_class is not SampleForm:
+            arguments["affiliate_choices"] = choices
+        found[name] = form_kept(request, key, form_class, **arguments) or form_class(**arguments)
+    return found
 
 
-def _index(request, *, status: int = 200, **bound) -> HttpResponse:
+def _back_with_errors(request, key: str, form, url: str):
+    """A form with errors goes back to its page, which shows them (Post/Redirect/Get)."""
+    form_keep(request, key, form)
+    return redirect(url)
+
+
+def _index(request) -> HttpResponse:
     owner_id = request.user.pk
     affiliates = _affiliates(owner_id)
     products = list(configuration_selectors.product_list(owner_id=owner_id))
     events = history_selectors.event_list(owner_id=owner_id, event_ids=_recorded_ids(request))
     groups = _deliveries(events)
     context = {
-        **_forms(request, affiliates, **bound),
+        **_forms(request, affiliates),
         "products": products,
+        "plan_options": [
+            {**plan, "product_id": product.pk, "currency": product.currency}
+            for product in products
+            for plan in sales_selectors.product_plans(product=product)
+        ],
         "affiliates": affiliates,
         "transactions": sales_selectors.transaction_list(owner_id=owner_id, limit=RECENT),
         "subscriptions": sales_selectors.subscription_list(owner_id=owner_id, limit=RECENT),
@@ -167,7 +191,7 @@ def _index(request, *, status: int = 200, **bound) -> HttpResponse:
         "groups": groups,
         **_recorded_live(request, groups),
     }
-    return render(request, "simulator/index.html", context, status=status)
+    return render(request, "simulator/index.html", context)
 
 
 def _recorded_live(request, groups: list[dict]) -> dict:
@@ -203,6 +227,7 @@ def deliveries(request):
 
 @login_required
 @require_POST
+@acts_once
 def purchase_create(request):
     affiliates = _affiliates(request.user.pk)
     form = PurchaseForm(
@@ -216,11 +241,12 @@ def purchase_create(request):
         else:
             query = _announce_outcome(request, outcome.events, outcome.notes)
             return redirect(f"{reverse('simulator:transaction', args=[outcome.purchase.transaction])}?{query}")
-    return _index(request, purchase_form=form)
+    return _back_with_errors(request, "simulator:purchase", form, reverse("simulator:index") + "#purchase-form")
 
 
 @login_required
 @require_POST
+@acts_once
 def cart_abandon(request):
     affiliates = _affiliates(request.user.pk)
     choices = [(a["code"], a["label"]) for a in affiliates]
@@ -232,11 +258,12 @@ def cart_abandon(request):
             apply_errors(form, exc)
         else:
             return redirect(f"{reverse('simulator:index')}?{_announce_outcome(request, outcome.events)}#recorded")
-    return _index(request, cart_form=form)
+    return _back_with_errors(request, "simulator:cart", form, reverse("simulator:index") + "#cart-form")
 
 
 @login_required
 @require_POST
+@acts_once
 def sample_record(request):
     form = SampleForm(request.POST, owner=request.user, prefix="sample")
     if form.is_valid():
@@ -246,7 +273,7 @@ def sample_record(request):
             apply_errors(form, exc)
         else:
             return redirect(f"{reverse('simulator:index')}?{_announce_outcome(request, [recorded])}#recorded")
-    return _index(request, sample_form=form)
+    return _back_with_errors(request, "simulator:sample", form, reverse("simulator:index") + "#sample-form")
 
 
 # --- One transaction --------------------------------------------------------------------------------------
@@ -266,7 +293,7 @@ def _timeline(request, purchase: Purchase) -> tuple[list[dict], str, bool]:
     return groups, print_, live
 
 
-def _transaction_page(request, purchase: Purchase, *, move_form=None, member_error=None, module_form=None):
+def _transaction_page(request, purchase: Purchase):
     groups, print_, live = _timeline(request, purchase)
     now = timezone.now()
     moves = [
@@ -278,12 +305,12 @@ def _transaction_page(request, purchase: Purchase, *, move_form=None, member_err
         for move in sales_selectors.transaction_moves(purchase=purchase, now=now)
     ]
     progress = sales_selectors.member_progress(purchase=purchase)
+    code = purchase.transaction
     context = {
         "purchase": purchase,
         "moves": moves,
-        "move_form": move_form or MoveForm(),
-        "module_form": module_form or ModuleForm(),
-        "member_error": member_error,
+        "move_form": form_kept(request, f"simulator:move:{code}", MoveForm) or MoveForm(),
+        "module_form": form_kept(request, f"simulator:members:{code}", ModuleForm) or ModuleForm(),
         "progress": progress,
         "modules_left": [m for m in progress["modules"] if not m["completed"]],
         "groups": groups,
@@ -314,8 +341,13 @@ def transaction_detail(request, code: str):
     return _transaction_page(request, purchase)
 
 
+def _transaction_errors(request, key: str, form, code: str):
+    return _back_with_errors(request, f"simulator:{key}:{code}", form, reverse("simulator:transaction", args=[code]))
+
+
 @login_required
 @require_POST
+@acts_once
 def transaction_move(request, code: str):
     """One of the transaction's buttons: move it to ``to`` (only a legal move is accepted)."""
     purchase = _owned_transaction(request, code)
@@ -329,23 +361,26 @@ def transaction_move(request, code: str):
             apply_errors(form, exc)
         else:
             return _after_transaction_action(request, outcome)
-    purchase = _owned_transaction(request, code)  # as it stands now
-    return _transaction_page(request, purchase, move_form=form)
+    return _transaction_errors(request, "move", form, purchase.transaction)
 
 
 @login_required
 @require_POST
+@acts_once
 def member_first_access(request, code: str):
     purchase = _owned_transaction(request, code)
     try:
         outcome = sales_services.member_first_access(owner=request.user, transaction=purchase.transaction)
     except ValidationError as exc:
-        return _transaction_page(request, purchase, member_error=exc.messages)
+        form = ModuleForm({})
+        form.add_error(None, exc.messages)
+        return _transaction_errors(request, "members", form, purchase.transaction)
     return _after_transaction_action(request, outcome)
 
 
 @login_required
 @require_POST
+@acts_once
 def member_module_complete(request, code: str):
     purchase = _owned_transaction(request, code)
     form = ModuleForm(request.POST)
@@ -358,10 +393,10 @@ def member_module_complete(request, code: str):
             if "module" in getattr(exc, "error_dict", {}):
                 apply_errors(form, exc)
             else:
-                return _transaction_page(request, purchase, member_error=exc.messages)
+                form.add_error(None, exc.messages)
         else:
             return _after_transaction_action(request, outcome)
-    return _transaction_page(request, purchase, module_form=form)
+    return _transaction_errors(request, "members", form, purchase.transaction)
 
 
 def _after_transaction_action(request, outcome):
@@ -380,12 +415,12 @@ def _owned_subscription(request, code: str) -> Subscription:
     return subscription
 
 
-def _subscription_page(request, subscription: Subscription, *, errors_for: str = "", form=None):
+def _subscription_page(request, subscription: Subscription):
     owner_id = request.user.pk
     events = history_selectors.event_list(owner_id=owner_id, event_ids=_recorded_ids(request))
     groups = _deliveries(events)
     plans = sales_selectors.product_plans(product=subscription.product)
-    forms_ = {
+    fresh = {
         "renew_form": RenewForm(),
         "cancel_form": CancelForm(),
         "plan_form": SwitchPlanForm(
@@ -393,8 +428,11 @@ def _subscription_page(request, subscription: Subscription, *, errors_for: str =
         ),
         "day_form": ChargeDayForm(),
     }
-    if errors_for:
-        forms_[errors_for] = form
+    code = subscription.subscriber_code
+    forms_ = {
+        name: form_kept(request, f"simulator:{action}:{code}", form_class) or fresh[name]
+        for action, (form_class, name, _) in SUBSCRIPTION_ACTIONS.items()
+    }
     context = {
         "subscription": subscription,
         "actions": sales_selectors.subscription_actions(subscription=subscription),
@@ -426,9 +464,10 @@ SUBSCRIPTION_ACTIONS = {
 
 @login_required
 @require_POST
+@acts_once
 def subscription_action(request, code: str, action: str):
     """Renew, cancel, switch the plan or change the charge day of a subscription."""
-    form_class, form_key, service = SUBSCRIPTION_ACTIONS[action]
+    form_class, _, service = SUBSCRIPTION_ACTIONS[action]
     subscription = _owned_subscription(request, code)
     form = form_class(request.POST)
     if form.is_valid():
@@ -440,5 +479,5 @@ def subscription_action(request, code: str, action: str):
             query = _announce_outcome(request, outcome.events, outcome.notes)
             url = reverse("simulator:subscription", args=[outcome.subscription.subscriber_code])
             return redirect(f"{url}?{query}#recorded")
-    subscription = _owned_subscription(request, code)  # as it stands now
-    return _subscription_page(request, subscription, errors_for=form_key, form=form)
+    url = reverse("simulator:subscription", args=[subscription.subscriber_code])
+    return _back_with_errors(request, f"simulator:{action}:{subscription.subscriber_code}", form, url)

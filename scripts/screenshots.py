@@ -203,6 +203,7 @@ def seed_history(base_hook: str) -> dict[str, int]:
         "inbox": inbox.pk,
         "course": course.pk,
         "club": club.pk,
+        "club_id": club.hotmart_id,
     }
 
 
@@ -229,6 +230,7 @@ def shoot(base: str, ids: dict[str, int]) -> None:
         test_form = page.locator(f"#configuration-{ids['members']} form.config-foot")
         test_form.get_by_role("button", name="Send test").click()
         page.locator(f"#test-result-{ids['members']} .result:not([hx-get])").wait_for()
+        test_form.locator("button:not([disabled])").wait_for()  # the form takes clicks again (dashboard.js)
         save(page, "configurations")
         # A receiver check of the members area, from its card (its receiver takes any hottok: two checks fail).
         page.locator(f"#configuration-{ids['members']}").get_by_role("button", name="Check receiver").click()
@@ -292,6 +294,16 @@ def shoot(base: str, ids: dict[str, int]) -> None:
         page.locator("#request-list .request-body table").first.wait_for()
         save(page, "inbox", clip_height=1300)
 
+        # Products (a subscription product's plans) and the affiliates who sell them.
+        page.goto(f"{base}/products/")
+        save(page, "products", full=False)
+        page.goto(f"{base}/products/{ids['club_id']}/edit/")
+        page.locator("#id_plan_semiannual").check()
+        page.fill("#id_plan_semiannual_price", "249.90")
+        save(page, "product-form", clip_height=1300)
+        page.goto(f"{base}/affiliates/")
+        save(page, "affiliates", clip_height=1300)
+
         phone = browser.new_context(
             viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True, has_touch=True
         )
@@ -308,6 +320,8 @@ def shoot(base: str, ids: dict[str, int]) -> None:
         mobile.goto(f"{base}/simulator/")
         mobile.locator("a[href*='/simulator/transactions/']").first.click()
         save(mobile, "phone-simulator", full=False)
+        mobile.get_by_role("button", name="Menu").click()
+        save(mobile, "phone-menu", full=False)
         browser.close()
 
 
@@ -325,7 +339,8 @@ def save(page, name: str, *, full: bool = True, clip_height: int | None = None) 
     """One PNG, capped in height so that each file stays well under 1 MiB."""
     path = OUT / f"{name}.png"
     page.wait_for_load_state("networkidle")
-    page.add_style_tag(content="#toast { display: none !important; }")  # a passing announcement, not the page
+    # A passing announcement, not the page (set through the DOM: the Content Security Policy refuses a <style>).
+    page.evaluate("() => { const toast = document.getElementById('toast'); if (toast) toast.hidden = true; }")
     if clip_height:
         height = min(page.evaluate("document.documentElement.scrollHeight"), clip_height)
         width = page.viewport_size["width"]

@@ -26,6 +26,13 @@ def page_of(response) -> str:
     return response.content.decode()
 
 
+def page_after(response) -> str:
+    """The page a POST led to (posted with ``follow=True``): every dashboard POST answers with a redirect, also
+    when its form has errors (Post/Redirect/Get), and the page it leads to shows them."""
+    assert response.redirect_chain, f"the POST answered {response.status_code} without a redirect"
+    return page_of(response)
+
+
 def error_under(page: str, field_id: str) -> str:
     """The text of the error list under a field (``<ul class="errorlist..." id="<field_id>_error">``)."""
     match = re.search(rf'<ul class="errorlist[^"]*"[^>]* id="{field_id}_error">(.*?)</ul>', page, re.S)

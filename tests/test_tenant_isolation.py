@@ -17,7 +17,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from rest_framework.test import APIClient
 
 from configurations import services as configuration_services
-from configurations.models import Configuration, Product
+from configurations.models import Affiliation, Configuration, Product
 from dispatcher.services import bulk_resend_start, event_record
 from history.models import BulkResend, Notification
 from inbox import services as inbox_services
@@ -60,6 +60,7 @@ def victim(db):
     credential = configuration_services.api_credential_create(owner=owner, name="victim's CI").credential
     hook = configuration_services.hook_subscribe(owner=owner, target_url="https://hooks.example.com/x", event="order")
     sale = sales_services.transaction_create(owner=owner, product=club, plan="monthly")
+    configuration_services.affiliate_add(product=course, username="victims-affiliate", commission_percent="33")
     inbox = inbox_services.inbox_create(owner=owner, name="Victim inbox")
     receiver_check, _ = receiver_check_start(owner=owner, configuration=configuration)
     inbox_services.inbox_catch(
@@ -98,7 +99,14 @@ def snapshot(victim) -> dict:
         ),
         "inboxes": sorted(Inbox.objects.filter(owner=owner).values_list("id", "name", "status_code", "received_count")),
         "requests": InboxRequest.objects.filter(inbox__owner=owner).count(),
-        "products": Product.objects.filter(owner=owner).count(),
+        "products": sorted(Product.objects.filter(owner=owner).values_list("hotmart_id", "name", "price", "plans")),
+        "affiliations": sorted(
+            Affiliation.objects.filter(product__owner=owner).values_list("id", "commission_percent")
+        ),
+        "offers": sorted(
+            Configuration.objects.filter(owner=owner).values_list("id", "resend_offer_since", "resend_offer_until")
+        ),
+        "sharing": owner.webhook_account.__class__.objects.get(user=owner).affiliates_see_buyer_data,
         "hottok": owner.webhook_account.__class__.objects.get(user=owner).hottok,
         "credential": victim["credential"].__class__.objects.filter(pk=victim["credential"].pk).exists(),
         "receiver_checks": sorted(ReceiverCheck.objects.filter(owner=owner).values_list("id", "status")),
@@ -124,6 +132,7 @@ def page_kwargs(name: str, victim) -> dict | None:
         "inboxes:": {"pk": victim["inbox"].pk},
         "credentials:revoke": {"credential_id": victim["credential"].pk},
         "receiver_checks:detail": {"pk": victim["receiver_check"].pk},
+        "products:edit": {"hotmart_id": victim["products"][0].hotmart_id},
     }
     if name in known:
         return known[name]
@@ -188,11 +197,13 @@ def test_no_list_page_shows_another_producers_objects(victim):
         str(victim["credential"].client_id),
         "Curso secreto",
         "hooks.example.com",
+        "victims-affiliate",
         f"/history/{victim['notification'].pk}/",
     ]
     pages = ["overview", "configurations:list", "configurations:create", "history:list", "history:sent",
              "history:pending", "history:bulk_list", "history:bulk_new", "simulator:index", "inboxes:list",
-             "credentials:index", "documentation", "receiver_checks:list"]  # fmt: skip
+             "credentials:index", "documentation", "receiver_checks:list", "products:list",
+             "affiliates:list"]  # fmt: skip
     for name in pages:
         page = browser.get(reverse(name)).content.decode()
         for secret in secrets:

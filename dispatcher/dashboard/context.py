@@ -13,6 +13,8 @@ _SECTIONS = {
     "simulator": "simulator",
     "inboxes": "inboxes",
     "receiver_checks": "receiver_checks",
+    "products": "products",
+    "affiliates": "affiliates",
 }
 
 

@@ -35,3 +35,12 @@ def sale_tone(status: str) -> str:
 @register.filter
 def subscription_tone(status: str) -> str:
     return _SUBSCRIPTION_TONES.get(status, "neutral")
+
+
+_CHARGED_AGAIN = {SubscriptionStatus.ACTIVE, SubscriptionStatus.STARTED, SubscriptionStatus.DELAYED}
+
+
+@register.filter
+def charged_again(status: str) -> bool:
+    """Whether a subscription in this status has a next charge (a cancelled or inactive one has none)."""
+    return status in _CHARGED_AGAIN

@@ -148,6 +148,8 @@ def test_the_cli_listing_shows_which_configurations_an_integration_made(api, cap
     assert "created by an integration (REST hook: cart_abandonment)" in out
     assert out.count("created by an integration") == 1
     call_command("configurations", "show", str(hook["id"]))
+    assert "REST hook 'cart_abandonment', created by an integration" in capsys.readouterr().out
+    call_command("configurations", "show", str(hook["id"]), "--json")
     assert '"created_by_integration": true' in capsys.readouterr().out
 
 

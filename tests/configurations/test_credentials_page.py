@@ -12,6 +12,7 @@ from oauth2_provider.models import AccessToken, Application
 from configurations import services as configuration_services
 from configurations.credentials import MASK
 from tests.factories import UserFactory
+from tests.pages import page_after
 
 pytestmark = pytest.mark.django_db
 
@@ -64,13 +65,12 @@ def test_a_new_credential_is_shown_in_full_once_and_works(browser, producer):
 
 
 def test_a_credential_needs_a_name(browser):
-    response = browser.post("/credentials/", {"name": "   "})
-    assert response.status_code == 400
-    assert "This field is required." in response.content.decode()
+    page = page_after(browser.post("/credentials/", {"name": "   "}, follow=True))
+    assert "This field is required." in page
     assert not Application.objects.exists()
 
-    too_long = browser.post("/credentials/", {"name": "x" * 101})
-    assert too_long.status_code == 400
+    too_long = page_after(browser.post("/credentials/", {"name": "x" * 101}, follow=True))
+    assert "at most 100 characters" in too_long and 'maxlength="100"' in too_long
     assert not Application.objects.exists()
 
 

@@ -11,7 +11,7 @@ from dispatcher.services import configuration_stop
 from history.choices import NotificationStatus
 from history.models import BulkResend, Notification
 from tests.factories import ConfigurationFactory, ProductFactory
-from tests.pages import HTMX, add_attempt, record
+from tests.pages import HTMX, add_attempt, page_after, page_of, record
 
 pytestmark = pytest.mark.django_db
 
@@ -94,32 +94,39 @@ def test_form_groups_the_event_checkboxes(web):
     ],
 )
 def test_a_bad_url_is_refused_with_a_message_that_says_what_is_wrong(web, producer, url, message):
-    response = web.post(reverse("configurations:create"), form_data(url=url))
-    assert response.status_code == 200
-    assert message in response.content.decode()
-    assert 'aria-invalid="true"' in response.content.decode()
+    response = web.post(reverse("configurations:create"), form_data(url=url), follow=True)
+    page = page_after(response)
+    assert response.redirect_chain[-1][0] == reverse("configurations:create"), "back to the form, a GET"
+    assert message in page
+    assert 'aria-invalid="true"' in page
+    assert f'value="{url}"' in page, "what was typed is kept"
     assert not Configuration.objects.filter(owner=producer).exists()
+    assert message not in web.get(reverse("configurations:create")).content.decode(), "shown once"
 
 
 def test_every_error_of_the_form_shows_at_once(web):
-    page = web.post(reverse("configurations:create"), form_data(events=[], url="ftp://x.example/")).content.decode()
+    page = page_after(
+        web.post(reverse("configurations:create"), form_data(events=[], url="ftp://x.example/"), follow=True)
+    )
     assert "Choose at least one event." in page and "must start with http:// or https://" in page
 
 
 def test_no_event_and_duplicate_name_are_form_errors(web, producer):
     ConfigurationFactory(owner=producer, name="Taken")
-    page = web.post(reverse("configurations:create"), form_data(events=[])).content.decode()
+    page = page_after(web.post(reverse("configurations:create"), form_data(events=[]), follow=True))
     assert "Choose at least one event." in page
-    page = web.post(reverse("configurations:create"), form_data(name="Taken")).content.decode()
+    page = page_after(web.post(reverse("configurations:create"), form_data(name="Taken"), follow=True))
     assert "You already have a configuration named" in page
 
 
 def test_one_product_scope_needs_one_of_my_products(web, producer, stranger):
     mine = ProductFactory(owner=producer)
     theirs = ProductFactory(owner=stranger)
-    page = web.post(reverse("configurations:create"), form_data(scope="product")).content.decode()
+    page = page_after(web.post(reverse("configurations:create"), form_data(scope="product"), follow=True))
     assert "Choose the product" in page
-    page = web.post(reverse("configurations:create"), form_data(scope="product", product=theirs.pk)).content.decode()
+    page = page_after(
+        web.post(reverse("configurations:create"), form_data(scope="product", product=theirs.pk), follow=True)
+    )
     assert "Choose one of your products." in page
     assert web.post(reverse("configurations:create"), form_data(scope="product", product=mine.pk)).status_code == 302
     assert Configuration.objects.get(owner=producer).product == mine
@@ -140,6 +147,7 @@ def test_editing_a_disabled_one_offers_to_enable_it(web, configuration):
     web.post(reverse("configurations:edit", args=[configuration.pk]), form_data())
     configuration.refresh_from_db()
     assert not configuration.is_active, "plain save keeps it disabled"
+    assert configuration.disabled_reason == "URL broken"
 
     web.post(reverse("configurations:edit", args=[configuration.pk]), form_data(enable="1"))
     configuration.refresh_from_db()
@@ -176,7 +184,7 @@ def test_enabling_offers_a_bulk_resend_of_what_failed_or_was_cancelled_meanwhile
     configuration.refresh_from_db()
     assert configuration.is_active
     assert "2 notifications failed or were cancelled" in page and "Resend 2" in page
-    assert "Resend 2" not in web.get(reverse("configurations:list")).content.decode(), "offered once"
+    assert "Resend 2" in web.get(reverse("configurations:list")).content.decode(), "still offered after a reload"
 
     # Accepting the offer starts the job with what the offer carried.
     offer = {
@@ -192,6 +200,29 @@ def test_enabling_offers_a_bulk_resend_of_what_failed_or_was_cancelled_meanwhile
     assert {failed.pk, cancelled.pk} == set(
         Notification.objects.filter(configuration=configuration, status__in=job.statuses).values_list("pk", flat=True)
     )
+    assert "Resend 2" not in web.get(reverse("configurations:list")).content.decode(), "taken: offered no more"
+
+
+def test_the_resend_offer_stays_until_declined_and_comes_back_when_enabled_again(web, producer, product, configuration):
+    failed = record(producer, product)[0]
+    add_attempt(failed, status=-1, error_kind="connection_refused", final=NotificationStatus.FAILED)
+    configuration_stop(configuration_id=configuration.pk, reason="URL broken")
+    web.post(reverse("configurations:enable", args=[configuration.pk]))
+    list_url = reverse("configurations:list")
+    assert "Resend 1" in web.get(list_url).content.decode()
+    assert "Resend 1" in web.get(list_url).content.decode(), "a reload keeps it"
+
+    # Disabled and enabled again: the failure is still not resent, so it is offered again.
+    configuration_stop(configuration_id=configuration.pk, reason="paused")
+    assert "Resend 1" not in web.get(list_url).content.decode(), "not while it is disabled"
+    web.post(reverse("configurations:enable", args=[configuration.pk]))
+    assert "Resend 1" in web.get(list_url).content.decode()
+
+    # "Not now" withdraws it, for good.
+    page = page_after(web.post(reverse("configurations:resend_offer_dismiss", args=[configuration.pk]), follow=True))
+    assert "Resend 1" not in page and "No resend for" in page
+    assert "Resend 1" not in web.get(list_url).content.decode()
+    assert not BulkResend.objects.exists()
 
 
 def test_enabling_with_nothing_missed_offers_nothing(web, configuration):
@@ -328,3 +359,94 @@ def test_forms_carry_a_csrf_token_and_posts_without_one_are_refused(producer, co
     response = client.post(reverse("configurations:remove", args=[configuration.pk]))
     assert response.status_code == 403 and "This form has expired" in response.content.decode()
     assert Configuration.objects.filter(pk=configuration.pk).exists()
+
+
+# --- Round two: payload version, a reason to disable, REST hooks, a test post's events ------------------------
+
+
+def test_the_form_chooses_the_payload_version_and_the_legacy_one_takes_purchase_events_only(web, producer):
+    form = page_of(web.get(reverse("configurations:create")))
+    assert 'name="payload_version" value="2.0.0"' in form and 'name="payload_version" value="1.0"' in form
+
+    web.post(reverse("configurations:create"), form_data(name="Legacy", payload_version="1.0"))
+    assert Configuration.objects.get(name="Legacy").payload_version == "1.0"
+
+    page = page_after(
+        web.post(
+            reverse("configurations:create"),
+            form_data(name="Mixed", payload_version="1.0", events=["PURCHASE_APPROVED", "SWITCH_PLAN"]),
+            follow=True,
+        )
+    )
+    assert "The legacy 1.0 postback carries purchase events only" in page
+    assert not Configuration.objects.filter(name="Mixed").exists()
+
+    legacy = Configuration.objects.get(name="Legacy")
+    edit = page_of(web.get(reverse("configurations:edit", args=[legacy.pk])))
+    assert 'value="1.0" id="id_payload_version_1" checked' in edit
+    web.post(reverse("configurations:edit", args=[legacy.pk]), form_data(name="Legacy", payload_version="2.0.0"))
+    legacy.refresh_from_db()
+    assert legacy.payload_version == "2.0.0"
+
+
+def test_disabling_takes_a_reason_that_the_list_then_shows(web, producer, configuration):
+    dialog = page_of(web.get(reverse("configurations:list")))
+    assert f'id="id_disable_{configuration.pk}_reason"' in dialog and 'maxlength="500"' in dialog
+
+    page = page_after(
+        web.post(reverse("configurations:disable", args=[configuration.pk]), {"reason": "Receiver moving"}, follow=True)
+    )
+    configuration.refresh_from_db()
+    assert not configuration.is_active and configuration.disabled_reason == "Receiver moving"
+    assert "Receiver moving" in page[page.index(f'id="disabled-banner-{configuration.pk}"') :]
+
+
+def test_a_reason_too_long_is_refused_on_the_confirmation_page(web, configuration):
+    response = web.post(reverse("configurations:disable", args=[configuration.pk]), {"reason": "x" * 501}, follow=True)
+    assert response.redirect_chain[-1][0] == reverse("configurations:disable", args=[configuration.pk])
+    assert "at most 500 characters" in page_after(response)
+    configuration.refresh_from_db()
+    assert configuration.is_active
+
+
+def test_rest_hooks_made_by_integrations_are_listed_with_their_event_and_removable(web, producer):
+    from configurations.services import hook_subscribe
+
+    own = ConfigurationFactory(owner=producer, name="Mine")
+    hook = hook_subscribe(owner=producer, target_url="https://hooks.zapier.example/abc", event="cart_abandonment")
+    page = page_of(web.get(reverse("configurations:list")))
+    hooks = page[page.index('id="hooks-title"') :]
+    assert f'id="configuration-{hook.pk}"' in hooks and "hook: cart_abandonment" in hooks
+    assert "https://hooks.zapier.example/abc" in hooks and f'id="configuration-{own.pk}"' not in hooks
+    assert f'<dialog id="remove-{hook.pk}"' in hooks
+
+    web.post(reverse("configurations:remove", args=[hook.pk]))
+    assert not Configuration.objects.filter(pk=hook.pk).exists()
+    assert 'id="hooks-title"' not in page_of(web.get(reverse("configurations:list")))
+
+
+def test_a_test_post_offers_the_configurations_own_events_first_and_marks_the_others(web, configuration):
+    page = page_of(web.get(reverse("configurations:list")))
+    select = page[page.index(f'name="t{configuration.pk}-event_type"') :]
+    select = select[: select.index("</select>")]
+    own, others = select.split("Not subscribed: sent only as this test")
+    assert '<optgroup label="Its events">' in own
+    assert own.count("<option") == 2 and "PURCHASE_APPROVED" in own and "PURCHASE_REFUNDED" in own
+    assert others.count("<option") == 13 and "SWITCH_PLAN (not subscribed)" in others
+    assert 'value="PURCHASE_APPROVED" selected' in own
+
+
+def test_a_legacy_configuration_offers_no_event_its_postback_cannot_carry(web, producer):
+    legacy = ConfigurationFactory(owner=producer, events=["PURCHASE_APPROVED"], payload_version="1.0")
+    page = page_of(web.get(reverse("configurations:list")))
+    select = page[page.index(f'name="t{legacy.pk}-event_type"') :]
+    assert "SWITCH_PLAN" not in select[: select.index("</select>")]
+    response = web.post(
+        reverse("configurations:test", args=[legacy.pk]), {f"t{legacy.pk}-event_type": "SWITCH_PLAN"}, **HTMX
+    )
+    assert response.status_code == 400 and not Notification.objects.exists()
+
+
+def test_after_regenerating_the_page_opens_at_the_top_where_the_message_is(web, producer):
+    response = web.post(reverse("configurations:hottok_regenerate"))
+    assert response.url == reverse("documentation"), "no #hottok: the message at the top stays in view"

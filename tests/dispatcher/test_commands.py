@@ -295,12 +295,12 @@ def test_resend_test_post_and_bulk_resend_from_the_command_line(demo):
     assert "requested" in run("notifications", "resend", str(notification_id))
     assert Notification.objects.get(pk=notification_id).resend_requested_at is not None
 
-    test = run_json("configurations", "test", str(configuration.pk), "--event", "CLUB_FIRST_ACCESS")
+    test = run_json("configurations", "test", str(configuration.pk), "--event", "CLUB_FIRST_ACCESS", "--any-event")
     assert Notification.objects.get(pk=test["notification"]).is_test
 
     Notification.objects.filter(pk=notification_id).update(status="failed")
     out = run("notifications", "bulk-resend", "--configuration", str(configuration.pk), "--since", "2000-01-01")
-    assert "1 notifications" in out
+    assert "1 notification of" in out
     with pytest.raises(CommandError) as caught:
         run("notifications", "bulk-resend", "--configuration", str(configuration.pk), "--since", "last week")
     assert caught.value.returncode == 2 and "--since" in str(caught.value)
@@ -345,3 +345,27 @@ def test_signing_from_the_command_line(demo):
     assert "signs until" in run("configurations", "signing", str(configuration.pk))
     assert "off" in run("configurations", "signing", str(configuration.pk), "--disable")
     assert not Configuration.objects.get(pk=configuration.pk).signing_enabled
+
+
+def test_configurations_show_prints_text_and_json_only_when_asked(demo):
+    configuration = ConfigurationFactory(
+        owner=demo, name="Shown", events=["PURCHASE_APPROVED", "PURCHASE_REFUNDED"], url="https://example.com/shown"
+    )
+    out = run("configurations", "show", str(configuration.pk))
+    assert not out.lstrip().startswith("{"), "text, like the other commands"
+    assert f"Configuration {configuration.pk} 'Shown' of demo" in out
+    assert "url      https://example.com/shown" in out and "events   PURCHASE_APPROVED, PURCHASE_REFUNDED" in out
+    assert run_json("configurations", "show", str(configuration.pk), "--json")["name"] == "Shown"
+
+
+def test_a_test_post_from_the_command_line_sends_the_configurations_own_events(demo):
+    configuration = ConfigurationFactory(owner=demo, events=["PURCHASE_REFUNDED", "PURCHASE_APPROVED"])
+    out = run("configurations", "test", str(configuration.pk))
+    assert out.startswith("Test post of PURCHASE_REFUNDED queued"), "its first event, without --event"
+    with pytest.raises(CommandError) as caught:
+        run("configurations", "test", str(configuration.pk), "--event", "SWITCH_PLAN")
+    assert caught.value.returncode == 2
+    assert "not subscribed to SWITCH_PLAN; it listens to PURCHASE_REFUNDED, PURCHASE_APPROVED" in str(caught.value)
+    assert Notification.objects.filter(is_test=True).count() == 1
+    run("configurations", "test", str(configuration.pk), "--event", "switch_plan", "--any-event")
+    assert Notification.objects.filter(is_test=True, event_type="SWITCH_PLAN").count() == 1

@@ -191,3 +191,106 @@ def test_pages_load_htmx_locally_and_carry_the_csrf_token_for_it(web):
     assert "/static/vendor/htmx-2.0.11.min.js" in page and "//unpkg" not in page and "cdn" not in page.lower()
     assert '"X-CSRFToken": "' in page
     assert 'class="skip-link" href="#main"' in page and 'aria-live="polite"' in page
+
+
+def test_overview_says_just_now_counts_in_the_singular_and_keeps_the_peak_off_the_bars(web, producer, product):
+    configuration = ConfigurationFactory(owner=producer, name="Failing")
+    [notification] = [n for n in record(producer, product) if n.configuration_id == configuration.pk]
+    add_attempt(notification, status=500, final=NotificationStatus.FAILED)
+
+    page = web.get(reverse("overview")).content.decode()
+
+    assert "notification created" in page and "notifications created" not in page
+    failures = page[page.index("Recent failures") :]
+    assert "just now" in failures and "0\xa0minutes" not in failures and "0 minutes" not in failures
+    chart = page[page.index('<svg class="chart"') : page.index("</svg>")]
+    assert "peak" not in chart.lower(), "no label drawn over the bars"
+    assert "Busiest hour: 1 notification" in page
+
+
+# --- Round two: every page --------------------------------------------------------------------------------------
+
+WHEN = re.compile(r"^[A-Z][a-z]{2} \d{1,2}, \d{4} \d{2}:\d{2}(:\d{2})? [A-Z]{2,5}$")
+
+
+@pytest.fixture
+def everything(producer, product):
+    """One of each thing the pages show, for walks over every page."""
+    from configurations.services import affiliate_add, api_credential_create, hook_subscribe
+    from inbox.services import CaughtRequest, inbox_catch, inbox_create
+    from sales.services import transaction_create
+
+    configuration = ConfigurationFactory(owner=producer, name="Walk")
+    [notification] = [n for n in record(producer, product) if n.configuration_id == configuration.pk]
+    add_attempt(notification, status=500, final=NotificationStatus.FAILED)
+    configuration_stop(configuration_id=configuration.pk, reason="walk")
+    hook_subscribe(owner=producer, target_url="https://hooks.example.com/walk", event="order")
+    api_credential_create(owner=producer, name="Walk CI")
+    affiliate_add(product=product, username="walker", commission_percent="10")
+    sale = transaction_create(owner=producer, product=product).purchase
+    inbox = inbox_create(owner=producer, name="Walk inbox")
+    inbox_catch(
+        token=inbox.token,
+        request=CaughtRequest(
+            method="POST", path="/", headers={}, body=b"{}", body_size=2, body_truncated=False, remote_addr="::1"
+        ),
+    )
+    return {"configuration": configuration, "notification": notification, "sale": sale, "inbox": inbox}
+
+
+def walked_pages(everything, product) -> list[str]:
+    return [
+        reverse("overview"),
+        reverse("configurations:list"),
+        reverse("configurations:create"),
+        reverse("configurations:edit", args=[everything["configuration"].pk]),
+        reverse("configurations:disable", args=[everything["configuration"].pk]),
+        reverse("products:list"),
+        reverse("products:create"),
+        reverse("products:edit", args=[product.hotmart_id]),
+        reverse("affiliates:list"),
+        reverse("simulator:index"),
+        reverse("simulator:transaction", args=[everything["sale"].transaction]),
+        reverse("inboxes:list"),
+        reverse("inboxes:create"),
+        reverse("inboxes:detail", args=[everything["inbox"].pk]),
+        reverse("inboxes:edit", args=[everything["inbox"].pk]),
+        reverse("history:list"),
+        reverse("history:detail", args=[everything["notification"].pk]),
+        f"{reverse('history:bulk_new')}?configuration={everything['configuration'].pk}",
+        reverse("documentation"),
+        reverse("credentials:index"),
+    ]
+
+
+def test_every_time_on_every_page_is_written_one_way(web, everything, product):
+    seen = 0
+    for url in walked_pages(everything, product):
+        page = web.get(url).content.decode()
+        assert "{#" not in page and "{%" not in page and "{{" not in page, f"{url} shows template syntax"
+        for shown in re.findall(r"<time [^>]*>([^<]*)</time>", page):
+            if shown in ("just now",) or shown.endswith(" ago"):
+                continue
+            assert WHEN.match(shown), f"{url}: {shown!r}"
+            seen += 1
+    assert seen >= 15
+
+
+def test_every_text_input_on_every_page_has_a_maxlength(web, client, everything, product):
+    fields = 0
+    pages = [(web, url) for url in walked_pages(everything, product)] + [(client, reverse("login"))]
+    for browser, url in pages:
+        page = browser.get(url).content.decode()
+        for tag in re.findall(r"<(?:input|textarea)\b[^>]*>", page):
+            kind = re.search(r'type="([^"]+)"', tag)
+            kind = kind.group(1) if kind else ("textarea" if tag.startswith("<textarea") else "text")
+            if kind in ("text", "email", "url", "search", "tel", "password", "textarea"):
+                assert re.search(r'maxlength="\d+"', tag), f"{url}: {tag}"
+                fields += 1
+    assert fields >= 20
+
+
+def test_the_navigation_reaches_products_and_affiliates(web):
+    page = web.get(reverse("products:list")).content.decode()
+    assert 'href="/products/" aria-current="page"' in page and 'href="/affiliates/"' in page
+    assert 'aria-controls="main-nav"' in page, "the phone's Menu button"

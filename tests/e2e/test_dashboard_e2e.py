@@ -146,6 +146,8 @@ def test_phone_width_keeps_every_page_usable(page, live_server, seller):
     page.set_viewport_size({"width": 390, "height": 844})
     log_in(page, live_server.url, "seller")
     nav = page.get_by_role("navigation", name="Main")
+    expect(nav).to_be_hidden()  # folded behind the Menu button
+    page.get_by_role("button", name="Menu").click()
     expect(nav.get_by_role("link", name="Configurations")).to_be_visible()
     for path in (
         "/",

@@ -79,7 +79,7 @@ def test_caught_requests_are_listed_shown_masked_and_followed(live_server):
     )
     try:
         assert "Waiting for requests" in follower.stdout.readline(), "the follower is watching"
-        body = "hottok=abcdefghijklmnopqrstuvwxyz&status=approved"
+        body = "hottok=abcdefghijklmnopqrstuvwxyz&status=approved&transaction=HP0102030405"
         headers = {
             "Content-Type": "application/x-www-form-urlencoded",
             "X-HOTMART-HOTTOK": "abcdefghijklmnopqrstuvwxyz",
@@ -93,9 +93,12 @@ def test_caught_requests_are_listed_shown_masked_and_followed(live_server):
     assert follower.returncode == 0, err
     lines = [line for line in out.splitlines() if "/hook" in line]
     assert len(lines) == 2 and "POST" in lines[0] and "GET" in lines[1] and "-> 200" in lines[0]
+    assert lines[0].endswith("-> 200  1.0 approved HP0102030405"), "what the notification is about"
+    assert lines[1].endswith("-> 200"), "a request that is no notification says nothing more"
 
     listed = run_json("inbox", "requests", str(inbox.pk), "--owner", "demo")
     assert [r["method"] for r in listed] == ["GET", "POST"]
+    assert (listed[1]["event_type"], listed[1]["subject"]) == ("1.0 approved", "HP0102030405")
     shown = run_json("inbox", "show", str(listed[1]["id"]), "--owner", "demo")
     assert shown["headers"]["X-Hotmart-Hottok"] == "abcd…wxyz"
     assert "abcdefghijklmnopqrstuvwxyz" not in json.dumps(shown)

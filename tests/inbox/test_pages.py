@@ -14,7 +14,7 @@ from configurations.services import configuration_create
 from inbox.models import Inbox, InboxRequest
 from inbox.selectors import inbox_url
 from inbox.services import inbox_create, inbox_reset, inbox_update
-from tests.pages import HTMX, error_under, page_of
+from tests.pages import HTMX, error_under, page_after, page_of
 
 pytestmark = pytest.mark.django_db
 
@@ -91,7 +91,7 @@ def test_creating_an_inbox_leads_to_its_page(web, producer):
     ],
 )
 def test_every_inbox_error_is_shown_under_its_field(web, data, field, message):
-    page = page_of(web.post(reverse("inboxes:create"), {**FORM, **data}))
+    page = page_after(web.post(reverse("inboxes:create"), {**FORM, **data}, follow=True))
     assert message in error_under(page, field)
     assert 'aria-invalid="true"' in page
     assert not Inbox.objects.exists()
@@ -99,7 +99,7 @@ def test_every_inbox_error_is_shown_under_its_field(web, data, field, message):
 
 def test_a_name_already_taken_is_refused(web, producer):
     inbox_create(owner=producer, name="flaky")
-    page = page_of(web.post(reverse("inboxes:create"), FORM))
+    page = page_after(web.post(reverse("inboxes:create"), FORM, follow=True))
     assert "You already have an inbox named 'flaky'." in error_under(page, "id_name")
 
 
@@ -266,3 +266,29 @@ def test_posts_need_a_csrf_token(producer):
 def test_a_server_with_the_inbox_off_says_so(web, settings):
     settings.INBOX = {**settings.INBOX, "ENABLED": False}
     assert "The inbox is turned off on this server" in page_of(web.get(reverse("inboxes:list")))
+
+
+def test_a_caught_hotmart_notification_is_listed_with_its_event_and_transaction(web, producer):
+    inbox = inbox_create(owner=producer, name="catcher")
+    client = Client()
+    approved = {"event": "PURCHASE_APPROVED", "data": {"purchase": {"transaction": "HP1234567890"}}}
+    send(client, inbox, json.dumps(approved))
+    cancelled = {"event": "SUBSCRIPTION_CANCELLATION", "data": {"subscriber": {"code": "SUB42XYZ"}}}
+    send(client, inbox, json.dumps(cancelled))
+    send(client, inbox, "status=approved&transaction=HP999&hottok=x", content_type="application/x-www-form-urlencoded")
+    send(client, inbox, json.dumps({"hello": "world"}))
+    send(client, inbox, '{"event": "PURCHASE_APPROVED", "data": ', path="cut")  # not JSON after all
+
+    page = page_of(web.get(reverse("inboxes:detail", args=[inbox.pk])))
+
+    rows = {r.number: page[page.index(f'id="request-{r.pk}"') :] for r in InboxRequest.objects.all()}
+    assert 'PURCHASE_APPROVED</strong> <span class="mono">HP1234567890' in rows[1]
+    assert 'SUBSCRIPTION_CANCELLATION</strong> <span class="mono">subscriber SUB42XYZ' in rows[2]
+    assert '1.0 approved</strong> <span class="mono">HP999' in rows[3]
+    for plain in (4, 5):
+        assert "request-about" not in rows[plain][: rows[plain].index("</summary>")]
+
+
+def test_the_old_inbox_address_leads_to_the_inbox_pages(web):
+    response = web.get("/inbox/")
+    assert response.status_code == 302 and response.url == reverse("inboxes:list")

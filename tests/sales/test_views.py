@@ -16,17 +16,18 @@ from history.models import Event, Notification
 from sales.models import Purchase, Subscription
 from sales.services import subscription_cancel, transaction_create, transaction_transition
 from tests.factories import ProductFactory
-from tests.pages import HTMX, add_attempt, error_under, page_of
+from tests.pages import HTMX, add_attempt, error_under, page_after, page_of
 
 pytestmark = pytest.mark.django_db
 
 
-def purchase(web, **data):
-    return web.post(reverse("simulator:purchase"), {"payment_type": "CREDIT_CARD", "installments": "1", **data})
+def purchase(web, follow=False, **data):
+    data = {"payment_type": "CREDIT_CARD", "installments": "1", **data}
+    return web.post(reverse("simulator:purchase"), data, follow=follow)
 
 
-def moved(web, purchase_: Purchase, to: str):
-    return web.post(reverse("simulator:move", args=[purchase_.transaction]), {"to": to})
+def moved(web, purchase_: Purchase, to: str, follow=False):
+    return web.post(reverse("simulator:move", args=[purchase_.transaction]), {"to": to}, follow=follow)
 
 
 # --- The page -------------------------------------------------------------------------------------------------
@@ -34,7 +35,7 @@ def moved(web, purchase_: Purchase, to: str):
 
 def test_without_products_the_page_says_how_to_add_one(web, producer):
     page = page_of(web.get(reverse("simulator:index")))
-    assert "No products yet" in page and f"manage.py products add --owner {producer.username}" in page
+    assert "No products yet" in page and reverse("products:create") in page
     assert "No active configuration" in page
 
 
@@ -114,12 +115,12 @@ def test_approving_then_refunding_records_each_event_and_the_timeline_grows(web,
 
 def test_an_illegal_or_unknown_move_is_an_error_on_the_page_not_a_500(web, producer, course, listener):
     created = transaction_create(owner=producer, product=course, payment_type="PIX").purchase
-    page = page_of(moved(web, created, "CHARGEBACK"))
+    page = page_after(moved(web, created, "CHARGEBACK", follow=True))
     message = error_under(page, "id_to")
     assert "cannot become CHARGEBACK" in message and "Allowed: APPROVED" in message
-    page = page_of(moved(web, created, "sideways"))
+    page = page_after(moved(web, created, "sideways", follow=True))
     assert "Unknown status 'sideways'" in error_under(page, "id_to")
-    page = page_of(web.post(reverse("simulator:move", args=[created.transaction]), {}))
+    page = page_after(web.post(reverse("simulator:move", args=[created.transaction]), {}, follow=True))
     assert "Choose where the transaction goes." in error_under(page, "id_to")
     created.refresh_from_db()
     assert created.status == "BILLET_PRINTED" and Event.objects.count() == 1
@@ -159,13 +160,13 @@ def test_a_completion_is_made_now_or_scheduled_at_the_end_of_the_warranty(web, p
         ({"payment_type": "BILLET", "refused": "on"}, "id_refused", "Only a card payment is refused"),
         ({"payment_type": "CHEQUE"}, "id_payment_type", "Choose credit card, billet or PIX"),
         ({"plan": "yearly"}, "id_plan", "is not sold by subscription"),
-        ({"plan": "weekly"}, "id_plan", "Choose monthly, quarterly or yearly"),
+        ({"plan": "weekly"}, "id_plan", "Choose monthly, bimonthly, quarterly, semiannual, yearly."),
         ({"coupon_code": "x" * 51}, "id_coupon_code", "at most 50 characters"),
         ({"buyer_name": "n" * 256}, "id_buyer_name", "at most 255 characters"),
     ],
 )
 def test_every_purchase_error_is_shown_under_its_field(web, producer, course, listener, data, field, message):
-    page = page_of(purchase(web, product=course.pk, **data))
+    page = page_after(purchase(web, product=course.pk, **data, follow=True))
     assert message in error_under(page, field)
     assert 'aria-invalid="true"' in page
     assert not Purchase.objects.exists() and not Event.objects.exists()
@@ -175,14 +176,14 @@ def test_another_producers_product_or_an_affiliate_who_does_not_sell_it_is_refus
     web, producer, stranger, course, club, listener
 ):
     theirs = ProductFactory(owner=stranger)
-    page = page_of(purchase(web, product=theirs.pk))
+    page = page_after(purchase(web, product=theirs.pk, follow=True))
     assert "Choose one of your products." in error_under(page, "id_product")
     affiliate = affiliate_register(username="maria")
     affiliation_create(affiliate=affiliate, product=club)
     code = affiliate.webhook_account.affiliate_code
-    page = page_of(purchase(web, product=course.pk, affiliate_code=code))
+    page = page_after(purchase(web, product=course.pk, affiliate_code=code, follow=True))
     assert "add the affiliation first" in error_under(page, "id_affiliate_code")
-    page = page_of(purchase(web, product=course.pk, affiliate_code="NOPE"))
+    page = page_after(purchase(web, product=course.pk, affiliate_code="NOPE", follow=True))
     assert "Choose one of your affiliates." in error_under(page, "id_affiliate_code")
     assert not Purchase.objects.exists()
 
@@ -247,8 +248,8 @@ def test_first_access_then_modules_in_order_then_errors_are_shown(web, producer,
     created = transaction_create(owner=producer, product=course, payment_type="BILLET").purchase
     page = page_of(web.get(reverse("simulator:transaction", args=[created.transaction])))
     assert "Approve it first" in page and "Record first access" not in page
-    response = web.post(reverse("simulator:first_access", args=[created.transaction]))
-    assert "has no access to the members area" in page_of(response)
+    response = web.post(reverse("simulator:first_access", args=[created.transaction]), follow=True)
+    assert "has no access to the members area" in page_after(response)
 
     transaction_transition(owner=producer, transaction=created.transaction, to="APPROVED")
     page = page_of(web.get(reverse("simulator:transaction", args=[created.transaction])))
@@ -257,17 +258,19 @@ def test_first_access_then_modules_in_order_then_errors_are_shown(web, producer,
     assert response.status_code == 302 and Event.objects.filter(event_type="CLUB_FIRST_ACCESS").count() == 1
     page = page_of(web.get(response.url))
     assert "CLUB_FIRST_ACCESS" in page and "Complete module" in page
-    assert "already entered the members area" in page_of(
-        web.post(reverse("simulator:first_access", args=[created.transaction]))
+    assert "already entered the members area" in page_after(
+        web.post(reverse("simulator:first_access", args=[created.transaction]), follow=True)
     )
 
     response = web.post(reverse("simulator:module", args=[created.transaction]), {"module": "2"})
     assert response.status_code == 302
     created.refresh_from_db()
     assert len(created.modules_completed) == 1
-    page = page_of(web.post(reverse("simulator:module", args=[created.transaction]), {"module": "2"}))
+    page = page_after(web.post(reverse("simulator:module", args=[created.transaction]), {"module": "2"}, follow=True))
     assert "is already completed" in error_under(page, "id_module")
-    page = page_of(web.post(reverse("simulator:module", args=[created.transaction]), {"module": "Module 99"}))
+    page = page_after(
+        web.post(reverse("simulator:module", args=[created.transaction]), {"module": "Module 99"}, follow=True)
+    )
     assert "Unknown module" in error_under(page, "id_module")
 
 
@@ -303,12 +306,18 @@ def test_a_subscription_is_renewed_switched_moved_and_cancelled_from_its_page(we
 
     response = web.post(reverse("simulator:switch_plan", args=[subscription.subscriber_code]), {"plan": "yearly"})
     assert response.status_code == 302
-    page = page_of(web.post(reverse("simulator:switch_plan", args=[subscription.subscriber_code]), {"plan": "yearly"}))
+    page = page_after(
+        web.post(reverse("simulator:switch_plan", args=[subscription.subscriber_code]), {"plan": "yearly"}, follow=True)
+    )
     assert "is already on yearly" in error_under(page, "id_plan")
 
-    page = page_of(web.post(reverse("simulator:charge_day", args=[subscription.subscriber_code]), {"day": "40"}))
+    page = page_after(
+        web.post(reverse("simulator:charge_day", args=[subscription.subscriber_code]), {"day": "40"}, follow=True)
+    )
     assert "1 to 31" in error_under(page, "id_day")
-    page = page_of(web.post(reverse("simulator:charge_day", args=[subscription.subscriber_code]), {"day": "x"}))
+    page = page_after(
+        web.post(reverse("simulator:charge_day", args=[subscription.subscriber_code]), {"day": "x"}, follow=True)
+    )
     assert "A day of the month" in error_under(page, "id_day")
     day = subscription.charge_day % 28 + 1
     web.post(reverse("simulator:charge_day", args=[subscription.subscriber_code]), {"day": str(day)})
@@ -332,10 +341,12 @@ def test_a_subscription_is_renewed_switched_moved_and_cancelled_from_its_page(we
 def test_a_subscription_action_it_no_longer_allows_is_an_error_under_the_form(web, producer, club, listener):
     subscription = transaction_create(owner=producer, product=club).subscription
     subscription_cancel(owner=producer, subscriber_code=subscription.subscriber_code)
-    page = page_of(web.post(reverse("simulator:renew", args=[subscription.subscriber_code]), {}))
+    page = page_after(web.post(reverse("simulator:renew", args=[subscription.subscriber_code]), {}, follow=True))
     assert "only an ACTIVE subscription is renewed" in page and 'class="errorlist nonfield"' in page
-    page = page_of(
-        web.post(reverse("simulator:subscription_cancel", args=[subscription.subscriber_code]), {"by": "nobody"})
+    page = page_after(
+        web.post(
+            reverse("simulator:subscription_cancel", args=[subscription.subscriber_code]), {"by": "nobody"}, follow=True
+        )
     )
     assert "Choose customer, seller or admin." in error_under(page, "id_by")
 
@@ -365,21 +376,29 @@ def test_a_cart_abandonment_shows_where_it_went(web, producer, course, listener)
     page = page_of(web.get(response.url))
     assert "PURCHASE_OUT_OF_SHOPPING_CART recorded, sent to 1 configuration" in page and "Just recorded" in page
     assert not Purchase.objects.exists()
-    page = page_of(web.post(reverse("simulator:cart"), {"cart-product": course.pk, "cart-buyer_phone": "call me"}))
+    page = page_after(
+        web.post(reverse("simulator:cart"), {"cart-product": course.pk, "cart-buyer_phone": "call me"}, follow=True)
+    )
     assert "digits only" in error_under(page, "id_cart-buyer_phone")
 
 
 def test_a_one_off_sample_of_any_event_and_its_errors(web, producer, course, club, listener):
     response = web.post(reverse("simulator:sample"), {"sample-event_type": "SWITCH_PLAN"})
     assert Event.objects.get().event_type == "SWITCH_PLAN" and response.status_code == 302
-    page = page_of(
-        web.post(reverse("simulator:sample"), {"sample-event_type": "SWITCH_PLAN", "sample-product": course.pk})
+    page = page_after(
+        web.post(
+            reverse("simulator:sample"), {"sample-event_type": "SWITCH_PLAN", "sample-product": course.pk}, follow=True
+        )
     )
     assert "is not sold by subscription" in error_under(page, "id_sample-product")
-    page = page_of(web.post(reverse("simulator:sample"), {"sample-event_type": "NOPE"}))
+    page = page_after(web.post(reverse("simulator:sample"), {"sample-event_type": "NOPE"}, follow=True))
     assert "Choose one of the 15 events." in error_under(page, "id_sample-event_type")
-    page = page_of(
-        web.post(reverse("simulator:sample"), {"sample-event_type": "CLUB_FIRST_ACCESS", "sample-buyer_email": "x@"})
+    page = page_after(
+        web.post(
+            reverse("simulator:sample"),
+            {"sample-event_type": "CLUB_FIRST_ACCESS", "sample-buyer_email": "x@"},
+            follow=True,
+        )
     )
     assert "is not a valid e-mail address" in error_under(page, "id_sample-buyer_email")
     assert Event.objects.count() == 1
@@ -448,3 +467,40 @@ def test_the_page_and_a_transaction_cost_a_bounded_number_of_queries(
     with django_assert_max_num_queries(10):
         page = page_of(web.get(url))
     assert page.count('<td data-label="Charge"') == 4
+
+
+def test_a_cancelled_subscription_shows_no_next_charge(web, producer, club):
+    subscription = transaction_create(owner=producer, product=club).subscription
+    url = reverse("simulator:subscription", args=[subscription.subscriber_code])
+    assert "next on" in page_of(web.get(url))
+    subscription_cancel(owner=producer, subscriber_code=subscription.subscriber_code)
+
+    page = page_of(web.get(url))
+    listed = page_of(web.get(reverse("simulator:index")))
+
+    assert "next on" not in page and "no further charges" in page
+    row = listed[listed.index(subscription.subscriber_code) :]
+    assert 'data-label="Next charge" class="small nowrap"><span class="muted">none</span>' in row[: row.index("</tr>")]
+
+
+def test_a_purchase_of_a_subscription_offers_only_its_products_plans(web, producer, club):
+    from configurations.services import product_update
+
+    product_update(
+        product=club,
+        name=club.name,
+        price=club.price,
+        currency="BRL",
+        is_subscription=True,
+        warranty_days=7,
+        plans=[{"key": "bimonthly", "price": "88.00"}],
+    )
+    page = page_of(web.get(reverse("simulator:index")))
+    plans = page[page.index("data-plan-select") : page.index("</select>", page.index("data-plan-select"))]
+    assert f'value="bimonthly" data-products="{club.pk}"' in plans and "BRL 88.00 every 2 months" in plans
+    assert 'monthly" data-products' not in plans.replace("bimonthly", ""), "its plans only"
+
+    purchase(web, product=club.pk, plan="bimonthly")
+    assert Subscription.objects.get().plan_key == "bimonthly"
+    page = page_after(purchase(web, product=club.pk, plan="yearly", follow=True))
+    assert "bimonthly" in error_under(page, "id_plan")

@@ -1,8 +1,6 @@
 """Affiliates: accounts that sell a producer's products through their hotlinks and get notified too."""
 
-from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
-from django.db import transaction
 
 from configurations import selectors as configuration_selectors
 from configurations import services as configuration_services
@@ -55,21 +53,19 @@ class Command(BaseCommand):
         product_obj = configuration_selectors.product_get(owner_id=producer.pk, hotmart_id=product)
         if product_obj is None:
             raise usage_error(f"Unknown product {product} for owner {owner!r}.")
-        user = get_user_model().objects.filter(username=username).first()
-        created = user is None
         try:
-            with transaction.atomic():
-                if created:
-                    user = configuration_services.affiliate_register(
-                        username=username, name=name, email=email, password=password
-                    )
-                affiliation = configuration_services.affiliation_create(
-                    affiliate=user, product=product_obj, commission_percent=commission
-                )
+            affiliation, created = configuration_services.affiliate_add(
+                product=product_obj,
+                username=username,
+                commission_percent=commission,
+                name=name,
+                email=email,
+                password=password,
+            )
         except ValidationError as exc:
             raise usage_error(validation_message(exc)) from None
         data = affiliation_dict(affiliation)
-        hottok = user.webhook_account.hottok
+        hottok = affiliation.affiliate.webhook_account.hottok
         if json:
             self.stdout.write(dump_json({**data, "created_user": created}))
             return

@@ -11,8 +11,12 @@ from configurations.services import signing_disable, signing_secret_rotate
 from dispatcher.cli import Command as BaseCommand
 from dispatcher.cli import dump_json, owner_or_error, usage_error, validation_message
 from dispatcher.logging import mask_secret
-from dispatcher.services import configuration_remove, configuration_stop, configuration_test_post
-from history.selectors import resend_offer_window
+from dispatcher.services import (
+    configuration_reenable,
+    configuration_remove,
+    configuration_stop,
+    configuration_test_post,
+)
 
 
 def configuration_dict(configuration: Configuration) -> dict:
@@ -70,7 +74,13 @@ class Command(BaseCommand):
 
         test = sub.add_parser("test", help="Send a test post of an event to a configuration now.")
         test.add_argument("id", type=int)
-        test.add_argument("--event", required=True, help="The event type of the sample payload.")
+        test.add_argument(
+            "--event",
+            help="The event type of the sample payload: one the configuration listens to (default: its first).",
+        )
+        test.add_argument(
+            "--any-event", action="store_true", help="Allow an event the configuration is not subscribed to."
+        )
         test.add_argument("--owner", help="Refuse unless the configuration is this producer's.")
         test.add_argument("--json", action="store_true")
 
@@ -169,17 +179,38 @@ class Command(BaseCommand):
 
     def handle_show(self, *, id, owner, json, **_):
         configuration = self._get(id, owner)
-        self.stdout.write(dump_json(configuration_dict(configuration)))
+        data = configuration_dict(configuration)
+        if json:
+            self.stdout.write(dump_json(data))
+            return
+        status = data["status"]
+        if data["disabled_at"]:
+            status += f" since {data['disabled_at'][:19]}: {data['disabled_reason']}"
+        elif data["failing_since"]:
+            status += f", FAILING since {data['failing_since'][:19]}"
+        lines = [
+            f"Configuration {data['id']} {data['name']!r} of {data['owner']}",
+            f"  status   {status}",
+            f"  url      {data['url']}",
+            f"  scope    {data['scope']}" + (f" (product {data['product']})" if data["product"] else ""),
+            f"  payload  {data['payload_version']}" + ("  (signed)" if configuration.signing_enabled else ""),
+            f"  events   {', '.join(data['events'])}",
+        ]
+        if data["created_by_integration"]:
+            lines.append(f"  origin   REST hook {data['hook_event']!r}, created by an integration")
+        lines.append(f"  created  {data['created_at'][:19]}, changed {data['updated_at'][:19]}")
+        self.stdout.write("\n".join(lines))
 
     def handle_enable(self, *, id, owner, json, **_):
-        configuration = configuration_services.configuration_enable(configuration=self._get(id, owner))
+        configuration = self._get(id, owner)
+        missed = configuration_reenable(configuration=configuration)
         self._emit(configuration, json, "Enabled")
-        missed = resend_offer_window(configuration=configuration)
         if missed and not json:
-            start, count = missed
+            start, count = missed.since, missed.count
             since = timezone.localtime(start).isoformat(timespec="seconds")
             self.stdout.write(
-                f"{count} notifications failed or were stopped since its deliveries last worked. "
+                f"{count} notification{'s' if count != 1 else ''} failed or {'were' if count != 1 else 'was'} stopped "
+                "since its deliveries last worked. "
                 f"Resend them with:\n  manage.py notifications bulk-resend --configuration {configuration.pk} "
                 f"--since {since} --status failed,cancelled"
             )
@@ -190,8 +221,17 @@ class Command(BaseCommand):
         configuration.refresh_from_db()
         self._emit(configuration, json, "Disabled")
 
-    def handle_test(self, *, id, event, owner, json, **_):
+    def handle_test(self, *, id, event, any_event, owner, json, **_):
         configuration = self._get(id, owner)
+        event = (event or "").strip().upper()
+        if not event and not configuration.events:
+            raise usage_error("Give the event to send with --event.")
+        event = event or configuration.events[0]
+        if event in EventType.values and event not in configuration.events and not any_event:
+            raise usage_error(
+                f"Configuration {configuration.pk} is not subscribed to {event}; it listens to "
+                f"{', '.join(configuration.events)}. Add --any-event to send it anyway."
+            )
         try:
             notification = configuration_test_post(
                 owner=configuration.owner, configuration=configuration, event_type=event
@@ -202,7 +242,8 @@ class Command(BaseCommand):
             self.stdout.write(dump_json({"notification": notification.pk, "event": notification.event_type}))
         else:
             self.stdout.write(
-                f"Test post queued as notification {notification.pk}; see `notifications show {notification.pk}`."
+                f"Test post of {notification.event_type} queued as notification {notification.pk}; "
+                f"see `notifications show {notification.pk}`."
             )
 
     def handle_signing(self, *, id, owner, rotate, disable, overlap_hours, reveal, **_):

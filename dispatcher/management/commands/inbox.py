@@ -43,6 +43,8 @@ def request_dict(view) -> dict:
         "remote_addr": view.remote_addr,
         "response_status": view.response_status,
         "response_delay_ms": view.response_delay_ms,
+        "event_type": view.event_type,
+        "subject": view.subject,
     }
 
 
@@ -217,7 +219,8 @@ class Command(BaseCommand):
 
 
 def _request_line(row) -> str:
+    about = f"  {row.event_type} {row.subject}".rstrip() if row.event_type else ""
     return (
-        f"{row.pk:>6}  #{row.number:<5} {row.received_at:%Y-%m-%d %H:%M:%S}  {row.method:<6} {row.path:<20} "
-        f"{row.body_size:>7} bytes  -> {row.response_status}"
+        f"{row.pk:>6}  #{row.number:<5} {row.received_at:%Y-%m-%d %H:%M:%S UTC}  {row.method:<6} {row.path:<20} "
+        f"{row.body_size:>7} bytes  -> {row.response_status}{about}"
     )

@@ -173,7 +173,9 @@ class Command(BaseCommand):
             )
         except ValidationError as exc:
             raise usage_error(validation_message(exc)) from None
-        self.stdout.write(f"Bulk resend {job.pk} started: {job.total} notifications of {config.name!r}.")
+        self.stdout.write(
+            f"Bulk resend {job.pk} started: {job.total} notification{'s' if job.total != 1 else ''} of {config.name!r}."
+        )
 
 
 def _moment(text: str, option: str):

@@ -63,7 +63,10 @@ class Command(BaseCommand):
         purchase.add_argument("--src", help="Tracking code src of the checkout link.")
         purchase.add_argument("--sck", help="Tracking code sck of the checkout link.")
         purchase.add_argument("--xcod", help="Your external code xcod of the checkout link.")
-        purchase.add_argument("--plan", help="Subscription plan: monthly (default), quarterly or yearly.")
+        purchase.add_argument(
+            "--plan",
+            help="Subscription plan: one of the product's (monthly, quarterly, yearly unless chosen otherwise).",
+        )
         moves = parser.add_argument_group("an existing transaction")
         moves.add_argument("--transaction", metavar="HP...", help="The transaction code.")
         moves.add_argument("--to", metavar="STATUS", help="approved, completed, refunded, chargeback, dispute, ...")
