@@ -261,19 +261,10 @@ class Bench:
     def head_of_line(self, *, events: int, rate: float, slow_ms: int) -> dict:
         """Every event fans out to a fast receiver and to one answering in ``slow_ms``: the fast receiver's
         latency (event recorded -> its POST arrives), events recorded at ``rate`` per second."""
-        from dispatcher.services import event_record
-
         self.reset(["/hook/fast", f"/slow/0?ms={slow_ms}"])
         pool = Workers(self.args.workers, self.args.concurrency, self.env, self.log_dir)
-        recorded: dict[str, float] = {}
         try:
-            time.sleep(3)  # let the workers connect before the clock starts
-            next_at = time.monotonic()
-            for _ in range(events):
-                result = event_record(owner=self.user, event_type="PURCHASE_APPROVED", product=self.product)
-                recorded[str(result.event.uuid)] = time.time()
-                next_at += 1 / rate
-                time.sleep(max(0.0, next_at - time.monotonic()))
+            recorded = self.record_at(rate=rate, count=events)
             wait_for(lambda: len(self.receiver.stats()["arrivals"]) >= len(recorded), 300, "every fast POST")
             wait_for(lambda: self.delivered() >= 2 * events, 600, "every slow POST")
         finally:
@@ -288,6 +279,21 @@ class Bench:
             "fast_p99_ms": percentile(delays, 0.99),
             "fast_max_ms": max(delays),
         }
+
+    def record_at(self, *, rate: float, count: int) -> dict[str, float]:
+        """Record ``count`` events at a steady ``rate`` per second, the workers running; answers when each
+        event was recorded, by its id."""
+        from dispatcher.services import event_record
+
+        time.sleep(3)  # let the workers connect before the clock starts
+        recorded: dict[str, float] = {}
+        next_at = time.monotonic()
+        for _ in range(count):
+            result = event_record(owner=self.user, event_type="PURCHASE_APPROVED", product=self.product)
+            recorded[str(result.event.uuid)] = time.time()
+            next_at += 1 / rate
+            time.sleep(max(0.0, next_at - time.monotonic()))
+        return recorded
 
     def baseline(self, notifications: int) -> float:
         """The same POSTs from a plain keep-alive requests loop: no database, no queue."""
@@ -308,18 +314,8 @@ class Bench:
         """Record events at a steady rate with workers running; event recorded -> first POST received."""
         self.reset(["/hook/latency"])
         pool = Workers(self.args.workers, self.args.concurrency, self.env, self.log_dir)
-        recorded: dict[str, float] = {}
         try:
-            time.sleep(3)  # let the workers connect before the clock starts
-            from dispatcher.services import event_record
-
-            interval = 1 / rate
-            next_at = time.monotonic()
-            for _ in range(int(rate * seconds)):
-                result = event_record(owner=self.user, event_type="PURCHASE_APPROVED", product=self.product)
-                recorded[str(result.event.uuid)] = time.time()
-                next_at += interval
-                time.sleep(max(0.0, next_at - time.monotonic()))
+            recorded = self.record_at(rate=rate, count=int(rate * seconds))
             wait_for(lambda: len(self.receiver.stats()["arrivals"]) >= len(recorded), 300, "every first POST")
         finally:
             pool.stop()

@@ -74,13 +74,7 @@ def host_of(url: str) -> str:
 def prepare(claimed: Claimed, *, signing_secrets: list[str], task_id: str = "") -> Send:
     """The POST of the notification's next attempt: its number, the exact bytes and the Hotmart headers."""
     number = claimed.attempt_count + 1
-    headers = transport.build_headers(
-        hottok=claimed.hottok,
-        content_type=claimed.content_type,
-        delivery_id=claimed.pk,
-        attempt=number,
-        event_id=str(claimed.event_uuid),
-    )
+    headers = _hotmart_headers(claimed, number)
     body = claimed.payload.encode("utf-8")
     if claimed.configuration.signing_enabled and signing_secrets:
         headers |= transport.sign(
@@ -88,6 +82,16 @@ def prepare(claimed: Claimed, *, signing_secrets: list[str], task_id: str = "") 
         )
     url = claimed.configuration.url
     return Send(claimed, number, url, body, headers, host_of(url), task_id)
+
+
+def _hotmart_headers(claimed: Claimed, number: int) -> dict[str, str]:
+    return transport.build_headers(
+        hottok=claimed.hottok,
+        content_type=claimed.content_type,
+        delivery_id=claimed.pk,
+        attempt=number,
+        event_id=str(claimed.event_uuid),
+    )
 
 
 def conclude(send: Send, result: transport.TransportResult, *, conf: DispatcherSettings, now: datetime,
@@ -192,17 +196,10 @@ def interrupted(
     its outcome unknown, so that it counts (however often workers die, a notification goes out at most as many
     automatic times as its attempts allow); and the claim as it stands after it, when an attempt is still to
     be made now (None: a manual resend, which that attempt was, or no attempts left).
-
     """
     manual = claimed.manual
     number = claimed.attempt_count + 1
-    headers = transport.build_headers(
-        hottok=claimed.hottok,
-        content_type=claimed.content_type,
-        delivery_id=claimed.pk,
-        attempt=number,
-        event_id=str(claimed.event_uuid),
-    )
+    headers = _hotmart_headers(claimed, number)
     attempt = AttemptData(
         number=number,
         trigger=AttemptTrigger.MANUAL if manual else AttemptTrigger.AUTOMATIC,
