@@ -43,7 +43,7 @@ from engine.attempts import Outcome, Send
 log = structlog.get_logger(__name__)
 
 RECORD_WAIT = 0.01  # seconds an answer may wait for others to be saved with it
-REFILL_WAIT = 0.005  # seconds freed places gather before the lanes claim again
+REFILL_WAIT = 0.01  # seconds freed places gather before the lanes claim again
 HOUSEKEEPING_EVERY = 0.25
 DB_THREADS = 2  # database connections of the engine: one claims while the other saves
 
@@ -112,8 +112,7 @@ class Shares:
 class _Lane:
     name: str
     wake: asyncio.Event = field(default_factory=asyncio.Event)
-    hungry: bool = False  # the last claim was cut short by room or batch size: more may be due
-    blocked: set[int] = field(default_factory=set)  # configurations that had no place at the last claim
+    hungry: bool = False  # the last claim was cut short by room, batch size or a share: more may be due
     task_id: str = ""  # the doorbell that woke it last
     timer: asyncio.TimerHandle | None = None
     timer_at: float = 0.0
@@ -214,11 +213,12 @@ class Engine:
                 continue
             finally:
                 self.claiming -= limit
-            lane.blocked = {pk for pk, left in places.items() if left <= 0}
-            lane.hungry = len(sends) == limit
+            # Cut short by the batch or by a configuration's places: more may be due, and a freed place wakes the
+            # lane for it. A claim that found less than it could take leaves the lane to doorbells and timers.
+            lane.hungry = len(sends) == limit or _cut_by_places(sends, places, self.conf.configuration_concurrency)
             for send in sends:
                 self._launch(send)
-            if lane.hungry:
+            if len(sends) == limit:
                 if self.conf.concurrency - self.in_flight - self.claiming > 0:
                     lane.wake.set()  # room left and more due: claim again at once
                 else:
@@ -258,7 +258,7 @@ class Engine:
     def _refill(self) -> None:
         self.refill_handle = None
         for lane in self.lanes.values():
-            if lane.hungry or lane.blocked:
+            if lane.hungry:
                 lane.wake.set()
 
     def _ring_others(self, lane: _Lane) -> None:
@@ -369,6 +369,15 @@ class Engine:
             task.cancel()
         await asyncio.gather(*self.background, return_exceptions=True)
         await self.client.close()
+
+
+def _cut_by_places(sends: list[Send], places: dict[int, int], default: int) -> bool:
+    """Whether a configuration got as many notifications as it had places: it may have more waiting."""
+    taken: dict[int, int] = {}
+    for send in sends:
+        if not send.manual:
+            taken[send.configuration_id] = taken.get(send.configuration_id, 0) + 1
+    return any(count >= places.get(pk, default) for pk, count in taken.items())
 
 
 def _report(outcome: Outcome) -> None:

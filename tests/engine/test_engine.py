@@ -163,3 +163,21 @@ def test_a_worker_stopped_mid_post_lets_it_end_and_saves_it(stack, httpserver, p
     assert done.status == NotificationStatus.DELIVERED
     assert [(a.number, a.response_status, a.error_kind) for a in done.attempts.all()] == [(1, 200, ErrorKind.NONE)]
     assert len(httpserver.log) == 1
+
+
+def test_a_backlog_larger_than_a_share_is_delivered_with_no_help_from_the_sweep(stack, httpserver, producer, product):
+    """One doorbell, 30 notifications to one configuration whose share is 2 POSTs: each freed place claims the
+    next, with no doorbell and no sweep to wake the worker again."""
+    httpserver.expect_request("/hook").respond_with_data("ok", status=200)
+    configuration_create(owner=producer, name="r", events=["PURCHASE_APPROVED"], url=httpserver.url_for("/hook"))
+    stack.stop()
+    worker = stack.new_worker("share-of-two", env={"DISPATCHER_CONFIGURATION_CONCURRENCY": "2"})
+    try:
+        notifications = [simulate(producer, product) for _ in range(30)]  # one doorbell rings, no beat runs
+        stack.start_worker(worker)
+        done = [final(n, timeout=60) for n in notifications]
+    finally:
+        worker.stop()
+        stack.start()
+    assert {n.status for n in done} == {NotificationStatus.DELIVERED}
+    assert len(httpserver.log) == 30
