@@ -112,7 +112,9 @@ class Shares:
 class _Lane:
     name: str
     wake: asyncio.Event = field(default_factory=asyncio.Event)
-    hungry: bool = False  # the last claim was cut short by room, batch size or a share: more may be due
+    hungry: bool = False  # the last claim was cut short by room or batch size: more may be due
+    blocked: set[int] = field(default_factory=set)  # configurations held back by their share at the last claim
+    refill: bool = False  # a place it waits for came free: claim again
     task_id: str = ""  # the doorbell that woke it last
     timer: asyncio.TimerHandle | None = None
     timer_at: float = 0.0
@@ -213,9 +215,11 @@ class Engine:
                 continue
             finally:
                 self.claiming -= limit
-            # Cut short by the batch or by a configuration's places: more may be due, and a freed place wakes the
-            # lane for it. A claim that found less than it could take leaves the lane to doorbells and timers.
-            lane.hungry = len(sends) == limit or _cut_by_places(sends, places, self.conf.configuration_concurrency)
+            # Cut short by the batch (more may be due: any freed place wakes the lane), or by a configuration's
+            # places, taken up or none left (more of its own may be due: a place it frees wakes the lane). A claim
+            # that found less than it could take leaves the lane to doorbells and timers.
+            lane.hungry = len(sends) == limit
+            lane.blocked = _held_back(sends, places, self.conf.configuration_concurrency)
             for send in sends:
                 self._launch(send)
             if len(sends) == limit:
@@ -252,13 +256,17 @@ class Engine:
             if not waiting:
                 self.host_queue.pop(send.host, None)
             self._launch(next_send)
+        for lane in self.lanes.values():
+            if lane.hungry or send.configuration_id in lane.blocked:
+                lane.refill = True
         if self.refill_handle is None and not self.stopping:
             self.refill_handle = self.loop.call_later(REFILL_WAIT, self._refill)
 
     def _refill(self) -> None:
         self.refill_handle = None
         for lane in self.lanes.values():
-            if lane.hungry:
+            if lane.refill:
+                lane.refill = False
                 lane.wake.set()
 
     def _ring_others(self, lane: _Lane) -> None:
@@ -371,13 +379,15 @@ class Engine:
         await self.client.close()
 
 
-def _cut_by_places(sends: list[Send], places: dict[int, int], default: int) -> bool:
-    """Whether a configuration got as many notifications as it had places: it may have more waiting."""
+def _held_back(sends: list[Send], places: dict[int, int], default: int) -> set[int]:
+    """The configurations a claim may have left notifications of: those with no place, and those that got as
+    many notifications as they had places."""
     taken: dict[int, int] = {}
     for send in sends:
         if not send.manual:
             taken[send.configuration_id] = taken.get(send.configuration_id, 0) + 1
-    return any(count >= places.get(pk, default) for pk, count in taken.items())
+    full = {pk for pk, left in places.items() if left <= 0}
+    return full | {pk for pk, count in taken.items() if count >= places.get(pk, default)}
 
 
 def _report(outcome: Outcome) -> None:

@@ -19,7 +19,7 @@ from engine.sweep import notifications_sweep
 from history.choices import ErrorKind, NotificationStatus
 from history.models import Attempt, Notification
 from tests.conftest import _test_database_url, wait_until
-from tests.engine.test_delivery import final, simulate
+from tests.engine.test_delivery import extra_doorbells, final, simulate
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
@@ -166,18 +166,26 @@ def test_a_worker_stopped_mid_post_lets_it_end_and_saves_it(stack, httpserver, p
 
 
 def test_a_backlog_larger_than_a_share_is_delivered_with_no_help_from_the_sweep(stack, httpserver, producer, product):
-    """One doorbell, 30 notifications to one configuration whose share is 2 POSTs: each freed place claims the
-    next, with no doorbell and no sweep to wake the worker again."""
-    httpserver.expect_request("/hook").respond_with_data("ok", status=200)
+    """30 notifications to one configuration whose share is 2 POSTs, and no beat: each freed place claims the
+    next. More doorbells ring while its share is taken (their claims find nothing it may take): the backlog
+    still goes out once the receiver answers."""
+    held = Held()
+    httpserver.expect_request("/hook").respond_with_handler(held)
     configuration_create(owner=producer, name="r", events=["PURCHASE_APPROVED"], url=httpserver.url_for("/hook"))
     stack.stop()
-    worker = stack.new_worker("share-of-two", env={"DISPATCHER_CONFIGURATION_CONCURRENCY": "2"})
+    worker = stack.new_worker("share-of-two", env={**LONG_TIMEOUTS, "DISPATCHER_CONFIGURATION_CONCURRENCY": "2"})
+    broker = redis.Redis.from_url(settings.REDIS_URL)
     try:
-        notifications = [simulate(producer, product) for _ in range(30)]  # one doorbell rings, no beat runs
+        notifications = [simulate(producer, product) for _ in range(30)]
         stack.start_worker(worker)
+        wait_until(lambda: held.seen == 2, message="its share in flight")
+        extra_doorbells(3)
+        wait_until(lambda: broker.llen("deliveries") == 0, message="the doorbells to be answered while it is full")
+        held.release.set()
         done = [final(n, timeout=60) for n in notifications]
     finally:
+        held.release.set()
         worker.stop()
         stack.start()
     assert {n.status for n in done} == {NotificationStatus.DELIVERED}
-    assert len(httpserver.log) == 30
+    assert held.seen == 30
