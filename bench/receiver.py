@@ -15,6 +15,7 @@ import time
 
 from aiohttp import web
 
+HOSTS = 11
 ARRIVALS: dict[str, float] = {}
 COUNTS = {"requests": 0, "healthy": 0, "hanging": 0}
 
@@ -69,7 +70,10 @@ def main() -> None:
             web.post("/reset", reset),
         ]
     )
-    web.run_app(app, host="127.0.0.1", port=port, access_log=None, print=None, backlog=1024)
+    # Every receiver host of a run (127.0.0.1 to 127.0.0.11, all loopback): ten receivers are ten hosts, as they
+    # would be in production, each with its own share of a worker (DISPATCHER_HOST_CONCURRENCY).
+    hosts = [f"127.0.0.{n}" for n in range(1, HOSTS + 1)]
+    web.run_app(app, host=hosts, port=port, access_log=None, print=None, backlog=1024)
 
 
 if __name__ == "__main__":

@@ -100,8 +100,9 @@ class Receiver:
         except OSError:
             return False
 
-    def url(self, path: str) -> str:
-        return f"http://127.0.0.1:{self.port}{path}"
+    def url(self, path: str, host: int = 1) -> str:
+        """The receiver's URL for ``path`` on its ``host``-th loopback address (127.0.0.1 to 127.0.0.11)."""
+        return f"http://127.0.0.{host}:{self.port}{path}"
 
     def stats(self) -> dict:
         with urllib.request.urlopen(self.url("/stats"), timeout=10) as response:
@@ -198,7 +199,10 @@ class Bench:
         self.receiver.reset()
         for index, path in enumerate(receivers):
             configuration_create(
-                owner=self.user, name=f"bench {index}", events=["PURCHASE_APPROVED"], url=self.receiver.url(path)
+                owner=self.user,
+                name=f"bench {index}",
+                events=["PURCHASE_APPROVED"],
+                url=self.receiver.url(path, host=index + 1),  # each receiver a host of its own
             )
 
     def record(self, count: int) -> float:

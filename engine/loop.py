@@ -222,11 +222,10 @@ class Engine:
             lane.blocked = _held_back(sends, places, self.conf.configuration_concurrency)
             for send in sends:
                 self._launch(send)
-            if len(sends) == limit:
-                if self.conf.concurrency - self.in_flight - self.claiming > 0:
-                    lane.wake.set()  # room left and more due: claim again at once
-                else:
-                    self._ring_others(lane)
+            if lane.hungry and self.conf.concurrency - self.in_flight - self.claiming > 0:
+                lane.wake.set()  # room left and more due: claim again at once
+            elif lane.hungry or lane.blocked:
+                self._ring_others(lane)  # more may be due than this worker takes now: another may take it
 
     def _launch(self, send: Send) -> None:
         if self.shares.host_full(send.host):
@@ -270,7 +269,8 @@ class Engine:
                 lane.wake.set()
 
     def _ring_others(self, lane: _Lane) -> None:
-        """This worker is full and the lane has more: ring its doorbell, so that another worker takes some."""
+        """The lane has more than this worker takes now (it is full, or the shares hold some back): ring the
+        lane's doorbell, at most twice a second, so that another worker, with shares of its own, takes some."""
         now = time.monotonic()
         if now - lane.rang_others_at < 0.5:
             return
