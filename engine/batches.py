@@ -86,8 +86,15 @@ def save(*, outcomes: Sequence[Outcome]) -> set[int]:
     """Save a batch of attempts and what they lead to; answers the notifications whose attempt was saved.
 
     Then, for the configurations concerned: the failing clock started or stopped (and their waiting
-    notifications moved between the lanes accordingly), and the ones the rules disable, disabled.
+    notifications moved between the lanes accordingly), and the ones the rules disable, disabled. All in one
+    transaction: nobody reads a notification failed by a 410 while its configuration is still active, and a
+    database error anywhere leaves nothing half saved (the caller saves the batch again).
     """
+    with transaction.atomic():
+        return _save(outcomes)
+
+
+def _save(outcomes: Sequence[Outcome]) -> set[int]:
     now = timezone.now()
     saved = claims.attempts_record(records=[outcome.record for outcome in outcomes], now=now)
     kept = [outcome for outcome in outcomes if outcome.record.notification_id in saved]
@@ -130,15 +137,14 @@ def _note_health(health: dict[int, tuple[bool, datetime]], outcomes: Sequence[Ou
 def _disable(outcome: Outcome, now: datetime) -> None:
     claimed = outcome.send.claimed
     reason = outcome.disable_reason
-    with transaction.atomic():
-        if outcome.result.status_code == 410:
-            done = configuration_gone(
-                owner_id=claimed.owner_id, configuration_id=claimed.configuration_id, reason=reason, now=now
-            )
-            if done:
-                log.warning("configuration_gone", configuration=claimed.configuration_id, action=done)
-            return
-        stopped = configuration_stop(configuration_id=claimed.configuration_id, reason=reason, now=now)
+    if outcome.result.status_code == 410:
+        done = configuration_gone(
+            owner_id=claimed.owner_id, configuration_id=claimed.configuration_id, reason=reason, now=now
+        )
+        if done:
+            log.warning("configuration_gone", configuration=claimed.configuration_id, action=done)
+        return
+    stopped = configuration_stop(configuration_id=claimed.configuration_id, reason=reason, now=now)
     if stopped is not None:
         log.warning("configuration_disabled", configuration=claimed.configuration_id, reason=reason, stopped=stopped)
 
