@@ -61,7 +61,7 @@ def seed(user, notifications: int, attempts_per_notification: int = 3, configura
         with cursor.copy(
             "COPY history_notification (id, event_id, configuration_id, owner_id, event_type, is_test, payload,"
             " content_type, status, status_reason, attempt_count, automatic_attempt_count, last_status_code,"
-            " last_attempt_at, created_at, updated_at) FROM STDIN"
+            " last_attempt_at, created_at, updated_at, lane, target_url) FROM STDIN"
         ) as copy:
             for n in range(notifications):
                 moment = now - timedelta(seconds=span * (1 - n / notifications))
@@ -85,12 +85,14 @@ def seed(user, notifications: int, attempts_per_notification: int = 3, configura
                         moment,
                         moment,
                         moment,
+                        "deliveries",
+                        "",
                     )
                 )
         with cursor.copy(
             "COPY history_attempt (notification_id, number, trigger, started_at, duration_ms, request_url,"
             " request_headers, request_body_sha256, response_status, response_headers, response_body,"
-            " response_body_truncated, error_kind, error_message, task_id) FROM STDIN"
+            " response_body_truncated, error_kind, error_message, task_id, response_escaped) FROM STDIN"
         ) as copy:
             for n in range(notifications):
                 moment = now - timedelta(seconds=span * (1 - n / notifications))
@@ -112,6 +114,7 @@ def seed(user, notifications: int, attempts_per_notification: int = 3, configura
                             "" if number == attempts_per_notification else "http_status",
                             "",
                             "",
+                            False,
                         )
                     )
         for table in ("history_event", "history_notification", "history_attempt"):

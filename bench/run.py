@@ -565,16 +565,17 @@ def main() -> None:
             results["history"] = history_at_scale(bench.user, args.history_notifications)
             print("history", results["history"]["timings"], flush=True)
     finally:
+        # What was measured is kept even when a later measurement fails.
+        (RESULTS / f"{stamp}.json").write_text(json.dumps(results, indent=2, default=str))
+        table = markdown(results)
+        (RESULTS / f"{stamp}.md").write_text(table)
+        print(table)
         bench.receiver.stop()
         if not args.keep:
             from django.db import connections
 
             connections.close_all()
             drop_database(source_url, name)
-    (RESULTS / f"{stamp}.json").write_text(json.dumps(results, indent=2, default=str))
-    table = markdown(results)
-    (RESULTS / f"{stamp}.md").write_text(table)
-    print(table)
 
 
 if __name__ == "__main__":
