@@ -166,7 +166,7 @@ def notifications_claim(
     if room > 0:
         claim_due = _claim_due_postgresql if connection.vendor == "postgresql" else _claim_due_sqlite
         claim_due(lane=lane, limit=room, now=now, until=until, token=token, places=places, default=default_places)
-    return _load(token=token, max_attempts=max_attempts)
+    return _load(token=token, until=until, max_attempts=max_attempts)
 
 
 def _claim_where(
@@ -249,11 +249,14 @@ def _claim_due_sqlite(
         )
 
 
-def _load(*, token: uuid.UUID, max_attempts: int) -> list[Claimed]:
+def _load(*, token: uuid.UUID, until: datetime, max_attempts: int) -> list[Claimed]:
+    # Every row of this claim has its lease end at ``until``: the index of claimed rows finds them, where the
+    # token alone would read the whole table (it did, once per claim).
     with connection.cursor() as cursor:
         cursor.execute(
-            _LOAD.format(source=_T["n"]) + " WHERE n.lock_token = %s ORDER BY n.next_attempt_at, n.id",
-            [max_attempts, _uuid(token)],
+            _LOAD.format(source=_T["n"])
+            + " WHERE n.locked_until = %s AND n.lock_token = %s ORDER BY n.next_attempt_at, n.id",
+            [max_attempts, _dt(until), _uuid(token)],
         )
         rows = cursor.fetchall()
     claimed = []
@@ -329,7 +332,7 @@ _ATTEMPT_CASTS = {
 }
 _ROW_CASTS = ["bigint", "uuid", "int", "boolean", "boolean", "varchar", "timestamptz", "text", "boolean", "varchar",
               "boolean"] + [_ATTEMPT_CASTS[name] for name in _ATTEMPT_FIELDS]  # fmt: skip
-_ROW = "(" + ", ".join(f"%s::{cast}" for cast in _ROW_CASTS) + ")"
+_COLUMNS = ", ".join(f"%s::{cast}[]" for cast in _ROW_CASTS)
 _V_COLUMNS = "id, token, auto, manual, moved, status, next_at, reason, delivered, lane, release, " + ", ".join(
     _ATTEMPT_FIELDS
 )
@@ -381,8 +384,10 @@ def _row(record: Record) -> list:
 
 def _record_postgresql(rows: list[list], now: datetime) -> set[int]:
     attempt_columns = ", ".join(_ATTEMPT_FIELDS)
+    # One array per column, unnested into rows: the statement's text is the same for every batch, so neither
+    # psycopg nor PostgreSQL parses thousands of placeholders again for each one (a fifth of a worker's CPU).
     sql = (
-        f"WITH v ({_V_COLUMNS}) AS (VALUES {', '.join([_ROW] * len(rows))}),"
+        f"WITH v ({_V_COLUMNS}) AS (SELECT * FROM unnest({_COLUMNS})),"
         f" updated AS (UPDATE {_T['n']} n SET"
         " attempt_count = n.attempt_count + 1,"
         " automatic_attempt_count = n.automatic_attempt_count + v.auto,"
@@ -401,7 +406,7 @@ def _record_postgresql(rows: list[list], now: datetime) -> set[int]:
         f" SELECT v.id, {', '.join('v.' + name for name in _ATTEMPT_FIELDS)} FROM v JOIN updated ON updated.id = v.id"
         " RETURNING notification_id"
     )
-    params = [value for row in rows for value in row] + [_dt(now), _dt(now)]
+    params = [list(column) for column in zip(*rows, strict=True)] + [_dt(now), _dt(now)]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return {row[0] for row in cursor.fetchall()}

@@ -127,6 +127,31 @@ def test_a_claim_costs_the_same_few_statements_for_one_notification_or_a_hundred
     assert statements(1) == statements(100) == (4 if connection.vendor == "postgresql" else 5)
 
 
+def test_loading_a_claims_rows_starts_from_an_index_whatever_the_size_of_history(publish):
+    """Loading a claim's rows by its token alone had no index to start from: a read of every notification ever
+    kept, once per claim (the bench found it, on a table whose statistics were not yet gathered). The load must
+    start from an index condition."""
+    if connection.vendor != "postgresql":
+        pytest.skip("reads PostgreSQL's query plans (CI runs it)")
+    for _ in range(5):
+        publish()
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE history_notification")
+        cursor.execute("SET LOCAL enable_seqscan = off")  # as on a big table: a plan without an index shows it
+        with CaptureQueriesContext(connection) as queries:
+            assert len(claim(timezone.now(), limit=3)) == 3
+        (load,) = [query["sql"] for query in queries.captured_queries if query["sql"].startswith("SELECT n.id,")]
+        cursor.execute("EXPLAIN (FORMAT JSON) " + load)
+        scans = [node for node in plan_nodes(cursor.fetchone()[0][0]["Plan"]) if node.get("Alias") == "n"]
+    assert scans and all("Index Cond" in node or "Recheck Cond" in node for node in scans), scans
+
+
+def plan_nodes(node):
+    yield node
+    for child in node.get("Plans", []):
+        yield from plan_nodes(child)
+
+
 def test_a_manual_resend_is_claimed_first_and_keeps_the_schedule(notification):
     now = timezone.now()
     later = now + timedelta(hours=1)
