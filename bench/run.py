@@ -1,4 +1,4 @@
-"""The benchmark: the real stack (PostgreSQL, Redis, Celery workers) against a fast local receiver.
+"""The benchmark: the real stack (PostgreSQL, Redis, Celery workers) against local receivers, fast and slow.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/dispatcher REDIS_URL=redis://127.0.0.1:6379/0 make bench
 
