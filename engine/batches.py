@@ -21,7 +21,7 @@ from configurations import selectors as configuration_selectors
 from configurations import services as configuration_services
 from dispatcher.conf import DispatcherSettings
 from dispatcher.services import configuration_gone, configuration_stop
-from engine import attempts
+from engine import attempts, doorbell
 from engine.attempts import Outcome, Send
 from engine.doorbell import DELIVERIES, lane_for
 from history import claims
@@ -123,6 +123,7 @@ def _note_health(health: dict[int, tuple[bool, datetime]], outcomes: Sequence[Ou
             moved = claims.notifications_move_lane(
                 configuration_id=configuration_id, to_lane=retries, from_lane=DELIVERIES, first_attempts_only=False
             )
+            _ring_once_saved(retries, moved)
             log.info("configuration_failing", configuration=configuration_id, moved_to_retries=moved)
     for configuration_id in recovered:
         lane = lane_for(failing=False, owner_id=owners[configuration_id])
@@ -131,6 +132,7 @@ def _note_health(health: dict[int, tuple[bool, datetime]], outcomes: Sequence[Ou
             moved = claims.notifications_move_lane(
                 configuration_id=configuration_id, to_lane=lane, from_lane=retries, first_attempts_only=True
             )
+            _ring_once_saved(lane, moved)
             log.info("configuration_recovered", configuration=configuration_id, moved_to_deliveries=moved)
 
 
@@ -165,9 +167,17 @@ def reroute_slow(*, configuration_id: int, owner_id: int) -> int:
     retries = lane_for(failing=True, owner_id=owner_id)
     if retries == DELIVERIES:
         return 0
-    return claims.notifications_move_lane(
+    moved = claims.notifications_move_lane(
         configuration_id=configuration_id, to_lane=retries, from_lane=DELIVERIES, first_attempts_only=False
     )
+    _ring_once_saved(retries, moved)
+    return moved
+
+
+def _ring_once_saved(lane: str, moved: int) -> None:
+    """Notifications moved to ``lane`` may be due now: its workers hear of it at once, not at the next sweep."""
+    if moved:
+        transaction.on_commit(lambda: doorbell.ring([lane]))
 
 
 def db_retrying(fn: Callable[[], T], *, within: float = 20.0) -> T:

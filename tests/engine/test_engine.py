@@ -173,7 +173,9 @@ def test_a_backlog_larger_than_a_share_is_delivered_with_no_help_from_the_sweep(
     httpserver.expect_request("/hook").respond_with_handler(held)
     configuration_create(owner=producer, name="r", events=["PURCHASE_APPROVED"], url=httpserver.url_for("/hook"))
     stack.stop()
-    worker = stack.new_worker("share-of-two", env={**LONG_TIMEOUTS, "DISPATCHER_CONFIGURATION_CONCURRENCY": "2"})
+    # Never slow enough to be rerouted, however long this takes on a busy machine: the next test reroutes.
+    env = {**LONG_TIMEOUTS, "DISPATCHER_CONFIGURATION_CONCURRENCY": "2", "DISPATCHER_SLOW_AFTER": "3600"}
+    worker = stack.new_worker("share-of-two", env=env)
     broker = redis.Redis.from_url(settings.REDIS_URL)
     try:
         notifications = [simulate(producer, product) for _ in range(30)]
@@ -189,3 +191,32 @@ def test_a_backlog_larger_than_a_share_is_delivered_with_no_help_from_the_sweep(
         stack.start()
     assert {n.status for n in done} == {NotificationStatus.DELIVERED}
     assert held.seen == 30
+
+
+def test_a_slow_receivers_backlog_moved_to_the_retries_lane_goes_out_with_no_help_from_the_sweep(
+    stack, httpserver, producer, product
+):
+    """A receiver holding its whole share past SLOW_AFTER has its waiting notifications moved to the retries
+    lane. That lane's workers hear of them at once (they waited for the beat's sweep, and with no beat forever)."""
+    held = Held()
+    httpserver.expect_request("/hook").respond_with_handler(held)
+    configuration_create(owner=producer, name="r", events=["PURCHASE_APPROVED"], url=httpserver.url_for("/hook"))
+    stack.stop()
+    env = {**LONG_TIMEOUTS, "DISPATCHER_CONFIGURATION_CONCURRENCY": "2", "DISPATCHER_SLOW_AFTER": "0.5"}
+    worker = stack.new_worker("slow-share", env=env)
+    try:
+        notifications = [simulate(producer, product) for _ in range(10)]
+        stack.start_worker(worker)
+        wait_until(lambda: held.seen == 2, message="its share in flight")
+        wait_until(
+            lambda: Notification.objects.filter(pk__in=[n.pk for n in notifications], lane="retries").count() >= 8,
+            message="the waiting notifications to move to the retries lane",
+        )
+        held.release.set()
+        done = [final(n, timeout=60) for n in notifications]
+    finally:
+        held.release.set()
+        worker.stop()
+        stack.start()
+    assert {n.status for n in done} == {NotificationStatus.DELIVERED}
+    assert held.seen == 10
