@@ -3,6 +3,7 @@ handful of database connections whatever is in flight, and a stop that saves wha
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import threading
@@ -165,30 +166,39 @@ def test_a_worker_stopped_mid_post_lets_it_end_and_saves_it(stack, httpserver, p
     assert len(httpserver.log) == 1
 
 
-def test_a_backlog_larger_than_a_share_is_delivered_with_no_help_from_the_sweep(stack, httpserver, producer, product):
-    """30 notifications to one configuration whose share is 2 POSTs, and no beat: each freed place claims the
-    next. More doorbells ring while its share is taken (their claims find nothing it may take): the backlog
-    still goes out once the receiver answers."""
+@contextlib.contextmanager
+def share_of_two(stack, httpserver, producer, product, *, count: int, slow_after: str):
+    """``count`` notifications to a held receiver whose configuration's share is 2 POSTs, delivered by a worker
+    started once they are saved, with no beat; yields (the receiver, the notifications) once its share is in
+    flight. The receiver answers when the block ends."""
     held = Held()
     httpserver.expect_request("/hook").respond_with_handler(held)
     configuration_create(owner=producer, name="r", events=["PURCHASE_APPROVED"], url=httpserver.url_for("/hook"))
     stack.stop()
-    # Never slow enough to be rerouted, however long this takes on a busy machine: the next test reroutes.
-    env = {**LONG_TIMEOUTS, "DISPATCHER_CONFIGURATION_CONCURRENCY": "2", "DISPATCHER_SLOW_AFTER": "3600"}
+    env = {**LONG_TIMEOUTS, "DISPATCHER_CONFIGURATION_CONCURRENCY": "2", "DISPATCHER_SLOW_AFTER": slow_after}
     worker = stack.new_worker("share-of-two", env=env)
-    broker = redis.Redis.from_url(settings.REDIS_URL)
     try:
-        notifications = [simulate(producer, product) for _ in range(30)]
+        notifications = [simulate(producer, product) for _ in range(count)]
         stack.start_worker(worker)
         wait_until(lambda: held.seen == 2, message="its share in flight")
-        extra_doorbells(3)
-        wait_until(lambda: broker.llen("deliveries") == 0, message="the doorbells to be answered while it is full")
-        held.release.set()
-        done = [final(n, timeout=60) for n in notifications]
+        yield held, notifications
     finally:
         held.release.set()
         worker.stop()
         stack.start()
+
+
+def test_a_backlog_larger_than_a_share_is_delivered_with_no_help_from_the_sweep(stack, httpserver, producer, product):
+    """30 notifications to one configuration whose share is 2 POSTs, and no beat: each freed place claims the
+    next. More doorbells ring while its share is taken (their claims find nothing it may take): the backlog
+    still goes out once the receiver answers."""
+    broker = redis.Redis.from_url(settings.REDIS_URL)
+    # Never slow enough to be rerouted, however long this takes on a busy machine: the next test reroutes.
+    with share_of_two(stack, httpserver, producer, product, count=30, slow_after="3600") as (held, notifications):
+        extra_doorbells(3)
+        wait_until(lambda: broker.llen("deliveries") == 0, message="the doorbells to be answered while it is full")
+        held.release.set()
+        done = [final(n, timeout=60) for n in notifications]
     assert {n.status for n in done} == {NotificationStatus.DELIVERED}
     assert held.seen == 30
 
@@ -198,25 +208,12 @@ def test_a_slow_receivers_backlog_moved_to_the_retries_lane_goes_out_with_no_hel
 ):
     """A receiver holding its whole share past SLOW_AFTER has its waiting notifications moved to the retries
     lane. That lane's workers hear of them at once (they waited for the beat's sweep, and with no beat forever)."""
-    held = Held()
-    httpserver.expect_request("/hook").respond_with_handler(held)
-    configuration_create(owner=producer, name="r", events=["PURCHASE_APPROVED"], url=httpserver.url_for("/hook"))
-    stack.stop()
-    env = {**LONG_TIMEOUTS, "DISPATCHER_CONFIGURATION_CONCURRENCY": "2", "DISPATCHER_SLOW_AFTER": "0.5"}
-    worker = stack.new_worker("slow-share", env=env)
-    try:
-        notifications = [simulate(producer, product) for _ in range(10)]
-        stack.start_worker(worker)
-        wait_until(lambda: held.seen == 2, message="its share in flight")
+    with share_of_two(stack, httpserver, producer, product, count=10, slow_after="0.5") as (held, notifications):
         wait_until(
             lambda: Notification.objects.filter(pk__in=[n.pk for n in notifications], lane="retries").count() >= 8,
             message="the waiting notifications to move to the retries lane",
         )
         held.release.set()
         done = [final(n, timeout=60) for n in notifications]
-    finally:
-        held.release.set()
-        worker.stop()
-        stack.start()
     assert {n.status for n in done} == {NotificationStatus.DELIVERED}
     assert held.seen == 10
