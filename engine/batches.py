@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import TypeVar
 
 import structlog
-from django.db import InterfaceError, OperationalError, close_old_connections, transaction
+from django.db import DatabaseError, InterfaceError, OperationalError, close_old_connections, transaction
 from django.utils import timezone
 
 from configurations import selectors as configuration_selectors
@@ -109,7 +109,13 @@ def _save(outcomes: Sequence[Outcome]) -> set[int]:
         configuration_id = outcome.send.configuration_id
         if outcome.disable_reason and configuration_id not in disabled:
             disabled.add(configuration_id)
-            _disable(outcome, now)
+            try:
+                with transaction.atomic():  # a savepoint: a disable that cannot be saved keeps the batch's attempts
+                    _disable(outcome, now)
+            except (OperationalError, InterfaceError):
+                raise  # the database is away: the whole batch is saved again
+            except DatabaseError:
+                log.exception("configuration_not_disabled", configuration=configuration_id)
     return saved
 
 
