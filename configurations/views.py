@@ -20,11 +20,11 @@ from configurations import selectors as configuration_selectors
 from configurations import services as configuration_services
 from configurations.forms import ConfigurationForm, DisableForm, SendTestForm
 from configurations.models import Configuration
+from core.secrets import mask_secret
 from dispatcher import services as dispatcher_services
 from dispatcher.dashboard.forms import form_keep, form_kept
 from dispatcher.dashboard.http import is_htmx
 from dispatcher.dashboard.once import acts_once
-from dispatcher.logging import mask_secret
 from history import selectors as history_selectors
 
 

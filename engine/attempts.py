@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
+from core.secrets import masked_headers
 from dispatcher.conf import DispatcherSettings
 from engine import retry, transport
 from engine.doorbell import lane_for
@@ -177,7 +178,7 @@ def _attempt_data(send: Send, result: transport.TransportResult) -> AttemptData:
         started_at=result.started_at,
         duration_ms=result.duration_ms,
         request_url=send.url,
-        request_headers=transport.masked_headers(send.headers),
+        request_headers=masked_headers(send.headers),
         request_body_sha256=hashlib.sha256(send.body).hexdigest(),
         response_status=result.status_code,
         response_headers=result.headers,
@@ -206,7 +207,7 @@ def interrupted(
         started_at=claimed.interrupted_at,
         duration_ms=0,
         request_url=claimed.configuration.url if claimed.configuration else "",
-        request_headers=transport.masked_headers(headers),
+        request_headers=masked_headers(headers),
         request_body_sha256=hashlib.sha256(claimed.payload.encode("utf-8")).hexdigest(),
         response_status=NO_STATUS,
         response_headers={},

@@ -36,15 +36,13 @@ from aiohttp.abc import AbstractResolver, ResolveResult
 from django.utils import timezone
 
 from configurations.validators import ip_literal, is_public_address
+from core.secrets import HOTTOK_HEADER
 from dispatcher.conf import USER_AGENT
-from dispatcher.logging import mask_secret
 from history.choices import NO_STATUS, ErrorKind
 
-HOTTOK_HEADER = "X-HOTMART-HOTTOK"
 DELIVERY_HEADER = "X-Dispatcher-Delivery-Id"
 ATTEMPT_HEADER = "X-Dispatcher-Attempt"
 EVENT_HEADER = "X-Dispatcher-Event-Id"
-SECRET_HEADERS = frozenset({HOTTOK_HEADER.lower(), "authorization"})
 _CHUNK = 16 * 1024
 # Idle keep-alive connections are closed after this long: below the keep-alive timeout of most servers, so
 # a POST rarely meets a connection the receiver has just closed.
@@ -125,11 +123,6 @@ def sign(*, secrets: list[str], message_id: str, timestamp: int, body: bytes) ->
         digest = hmac.new(key, signed, hashlib.sha256).digest()
         signatures.append("v1," + base64.b64encode(digest).decode())
     return {"webhook-id": message_id, "webhook-timestamp": str(timestamp), "webhook-signature": " ".join(signatures)}
-
-
-def masked_headers(headers: dict[str, str]) -> dict[str, str]:
-    """The headers as they may be stored and shown: secrets reduced to their first and last characters."""
-    return {k: (mask_secret(v) if k.lower() in SECRET_HEADERS else v) for k, v in headers.items()}
 
 
 class BlockedAddress(OSError):

@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from configurations import selectors as configuration_selectors
+from core.secrets import masked_headers
 from dispatcher import services as dispatcher_services
 from dispatcher.dashboard.forms import form_keep, form_kept
 from dispatcher.dashboard.http import announce, is_htmx, safe_next
@@ -154,7 +155,7 @@ def notification_detail(request, pk: int):
         headers_note = f"As sent with attempt {attempts[-1].number}."
     else:
         account = configuration_selectors.account_for_owner(owner_id=notification.owner_id)
-        headers = transport.masked_headers(
+        headers = masked_headers(
             transport.build_headers(
                 hottok=account.hottok if account else "",
                 content_type=notification.content_type,

@@ -29,8 +29,8 @@ from configurations import services as configuration_services
 from configurations.events import PURCHASE_EVENTS, EventType, PayloadVersion
 from configurations.models import Configuration
 from configurations.validators import validate_target_url
+from core.secrets import HOTTOK_HEADER, mask_secret, masked_headers
 from dispatcher.conf import dispatcher_settings
-from dispatcher.logging import mask_secret
 from engine import transport
 from history import services as history_services
 from history.choices import AttemptTrigger
@@ -368,7 +368,7 @@ class _Sender:
             event_id=str(post.event_uuid),
         )
         if post.hottok is None:
-            headers.pop(transport.HOTTOK_HEADER)
+            headers.pop(HOTTOK_HEADER)
         if post.hotmart_only:
             for name in (transport.DELIVERY_HEADER, transport.ATTEMPT_HEADER, transport.EVENT_HEADER):
                 headers.pop(name)
@@ -412,7 +412,7 @@ def _attempt(
         started_at=result.started_at,
         duration_ms=result.duration_ms,
         request_url=url,
-        request_headers=transport.masked_headers(headers),
+        request_headers=masked_headers(headers),
         request_body_sha256=hashlib.sha256(body.encode()).hexdigest(),
         response_status=result.status_code,
         response_headers=dict(result.headers),

@@ -13,12 +13,11 @@ from django.utils import timezone
 from configurations import selectors as configuration_selectors
 from configurations import services as configuration_services
 from configurations.events import EVENT_GROUPS, EventType
+from core.secrets import HOTTOK_HEADER, mask_secret
 from dispatcher.catalogue import CATALOGUE, PayloadContext, payload_build
 from dispatcher.catalogue.schema import Affiliates
 from dispatcher.dashboard.charts import HEIGHT, WIDTH, hour_bars
 from dispatcher.facts import epoch_ms, test_sale_facts
-from dispatcher.logging import mask_secret
-from engine.transport import HOTTOK_HEADER
 from history import selectors as history_selectors
 from history.choices import NotificationStatus
 from history.selectors import NotificationFilters

@@ -10,6 +10,7 @@ from django.utils.html import format_html
 from django.utils.timesince import timesince
 from django.utils.timezone import localtime, now
 
+from core.jsontext import NOT_JSON, parse_json
 from dispatcher.dashboard import once
 from history.choices import NO_STATUS, NotificationStatus
 
@@ -54,12 +55,12 @@ def code_chip(code: int | None, label: str = ""):
 
 @register.filter
 def pretty_json(value) -> str:
-    """Indented JSON of a dict, or of a JSON text; anything else as it is."""
+    """Indented JSON of a dict, or of a JSON text; anything else (or JSON nested too deeply) as it is."""
     if isinstance(value, str):
-        try:
-            value = json.loads(value)
-        except ValueError:
+        document = parse_json(value)
+        if document is NOT_JSON:
             return value
+        value = document
     return json.dumps(value, indent=2, ensure_ascii=False)
 
 

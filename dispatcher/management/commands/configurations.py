@@ -8,9 +8,9 @@ from configurations import services as configuration_services
 from configurations.events import EventType
 from configurations.models import Configuration
 from configurations.services import signing_disable, signing_secret_rotate
+from core.secrets import mask_secret
 from dispatcher.cli import Command as BaseCommand
 from dispatcher.cli import dump_json, owner_or_error, usage_error, validation_message
-from dispatcher.logging import mask_secret
 from dispatcher.services import (
     configuration_reenable,
     configuration_remove,

@@ -1,9 +1,9 @@
 """Show (masked or revealed) or regenerate a producer's hottok."""
 
 from configurations import services as configuration_services
+from core.secrets import mask_secret
 from dispatcher.cli import Command as BaseCommand
 from dispatcher.cli import owner_or_error
-from dispatcher.logging import mask_secret
 
 
 class Command(BaseCommand):

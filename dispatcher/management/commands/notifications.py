@@ -1,6 +1,5 @@
 """Inspect notifications: their status, attempts and response codes."""
 
-import json as jsonlib
 from datetime import datetime, time
 from urllib.parse import parse_qsl
 
@@ -8,10 +7,11 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from configurations.models import Configuration
+from core.jsontext import NOT_JSON, parse_json
+from core.secrets import mask_body
 from dispatcher.catalogue import FORM, JSON
 from dispatcher.cli import Command as BaseCommand
 from dispatcher.cli import dump_json, owner_or_error, usage_error, validation_message
-from dispatcher.logging import mask_secret
 from dispatcher.services import bulk_resend_start, notification_resend
 from history import selectors as history_selectors
 from history.choices import NotificationStatus
@@ -42,12 +42,13 @@ def notification_summary(n: Notification) -> dict:
 def notification_detail(n: Notification, *, reveal: bool) -> dict:
     """The notification with its payload: JSON as an object, a 1.0 form as its fields; the hottok inside it
     masked unless revealed."""
+    text = n.payload if reveal else mask_body(n.payload)
+    payload: object = text
     if n.content_type == FORM:
-        payload = dict(parse_qsl(n.payload, keep_blank_values=True))
-    else:
-        payload = jsonlib.loads(n.payload) if n.content_type == JSON else n.payload
-    if not reveal and isinstance(payload, dict) and "hottok" in payload:
-        payload["hottok"] = mask_secret(payload["hottok"])
+        payload = dict(parse_qsl(text, keep_blank_values=True))
+    elif n.content_type == JSON:
+        document = parse_json(text)
+        payload = text if document is NOT_JSON else document
     return {
         **notification_summary(n),
         "status_reason": n.status_reason or None,
