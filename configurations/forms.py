@@ -5,7 +5,6 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django import forms
-from django.conf import settings
 from django.core.exceptions import ValidationError
 
 from configurations.events import EVENT_GROUPS, PURCHASE_EVENTS, EventType, PayloadVersion
@@ -78,7 +77,7 @@ class ConfigurationForm(forms.Form):
     def clean_url(self):
         # The service checks it again on save; checking here too shows every error of the form at once.
         try:
-            return validate_target_url(self.cleaned_data["url"], production=settings.DISPATCHER_MODE == "production")
+            return validate_target_url(self.cleaned_data["url"])
         except ValidationError as exc:
             raise ValidationError(exc.messages[0]) from None
 

@@ -14,7 +14,6 @@ from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from urllib.parse import urlsplit
 
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
@@ -271,7 +270,7 @@ def configuration_validate(
         if not Affiliation.objects.filter(affiliate=owner, product=product).exists():
             errors["product"] = "That product is neither yours nor one you are an affiliate of."
     try:
-        url = validate_target_url(url, production=settings.DISPATCHER_MODE == "production")
+        url = validate_target_url(url)
     except ValidationError as exc:
         errors["url"] = exc.messages[0]
     if errors:

@@ -10,8 +10,8 @@ from dispatcher.conf import MODES
 
 @register(Tags.compatibility, deploy=False)
 def check_dispatcher_settings(app_configs=None, **kwargs):
+    from core.addresses import parse_networks
     from dispatcher.conf import dispatcher_settings
-    from engine.transport import parse_networks
 
     errors = []
 

@@ -147,7 +147,7 @@ def _target(*, owner, configuration, url, payload_version, conf) -> dict:
     if not url:
         raise ValidationError({"url": "Enter the URL to check, or choose a configuration."})
     try:
-        url = validate_target_url(url, production=not conf.sandbox)
+        url = validate_target_url(url, policy=transport.policy_for(conf))
     except ValidationError as exc:
         raise ValidationError({"url": exc.messages}) from None
     payload_version = payload_version or PayloadVersion.V2
