@@ -8,6 +8,7 @@ import time
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
+from core.proxies import client_address
 from inbox.conf import inbox_settings
 from inbox.ratelimit import inbox_rate_check
 from inbox.services import CaughtRequest, inbox_catch
@@ -53,5 +54,5 @@ def _read(request: HttpRequest, limit: int, rest: str) -> CaughtRequest:
         body=body[:limit],
         body_size=size,
         body_truncated=size > limit,
-        remote_addr=request.META.get("REMOTE_ADDR", ""),
+        remote_addr=client_address(request),
     )
