@@ -14,7 +14,7 @@ import re
 from collections.abc import Iterable, Mapping
 from urllib.parse import quote, quote_plus, unquote_plus
 
-from core.jsontext import NOT_JSON, parse_json
+from core.documents import NOT_JSON, parse_json
 
 HOTTOK_HEADER = "X-HOTMART-HOTTOK"
 HOTTOK_FIELD = "hottok"

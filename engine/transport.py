@@ -389,7 +389,7 @@ def parse_retry_after(value: str | None) -> float | None:
         return None
     value = value.strip()
     if value.isdigit():
-        return float(value)
+        return float(value) if value.isascii() else None  # "²" is a digit to isdigit, and float("²") raises
     try:
         moment = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError):

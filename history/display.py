@@ -11,7 +11,7 @@ import hashlib
 import json
 from dataclasses import dataclass
 
-from core.jsontext import NOT_JSON, parse_json
+from core.documents import NOT_JSON, parse_json
 from core.secrets import mask_body
 
 

@@ -8,7 +8,7 @@ from rest_framework import serializers
 
 from configurations.events import EventType
 from configurations.serializers import id_field
-from core.jsontext import NOT_JSON, parse_json
+from core.documents import NOT_JSON, parse_json
 from core.secrets import mask_body
 from history.choices import AttemptTrigger, BulkResendStatus, ErrorKind, NotificationStatus
 from history.models import Attempt, BulkResend, Event, Notification

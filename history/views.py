@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from configurations import selectors as configuration_selectors
+from core.numbers import whole_number
 from core.secrets import masked_headers
 from dispatcher import services as dispatcher_services
 from dispatcher.dashboard.forms import form_keep, form_kept
@@ -212,11 +213,11 @@ def _announce(text: str, *, status: int = 204) -> HttpResponse:
 def bulk_resend_new(request):
     """Choose a configuration's window and statuses, then start the background job (also the resend offered
     on the Configurations page after enabling: it posts here)."""
-    raw_id = request.POST.get("configuration") or request.GET.get("configuration") or ""
+    configuration_id = whole_number(request.POST.get("configuration") or request.GET.get("configuration"))
     configuration = None
-    if raw_id.isdigit():
+    if configuration_id is not None:
         configuration = configuration_selectors.configuration_get(
-            owner_id=request.user.pk, configuration_id=int(raw_id)
+            owner_id=request.user.pk, configuration_id=configuration_id
         )
     if configuration is None:
         raise Http404("No such configuration.")

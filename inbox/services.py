@@ -13,7 +13,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from core.jsontext import parse_json
+from core.documents import parse_json
 from inbox.conf import inbox_settings
 from inbox.models import DEFAULT_BODY, Inbox, InboxRequest
 

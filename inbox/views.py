@@ -49,8 +49,8 @@ def _read(request: HttpRequest, limit: int, rest: str) -> CaughtRequest:
     path = "/" + rest + (f"?{query}" if query else "")
     return CaughtRequest(
         method=request.method or "GET",
-        path=path,
-        headers=dict(request.headers),
+        path=path.replace("\x00", "%00"),  # kept as it was sent: no database column takes a NUL
+        headers={name: value.replace("\x00", "\\x00") for name, value in request.headers.items()},
         body=body[:limit],
         body_size=size,
         body_truncated=size > limit,

@@ -10,7 +10,7 @@ from django.utils.html import format_html
 from django.utils.timesince import timesince
 from django.utils.timezone import localtime, now
 
-from core.jsontext import NOT_JSON, parse_json
+from core.documents import NOT_JSON, parse_json
 from dispatcher.dashboard import once
 from history.choices import NO_STATUS, NotificationStatus
 

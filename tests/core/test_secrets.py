@@ -8,7 +8,7 @@ from urllib.parse import parse_qsl, urlencode
 
 import pytest
 
-from core.jsontext import NOT_JSON, parse_json
+from core.documents import NOT_JSON, parse_json
 from core.secrets import header_value, mask_body, mask_query_secrets, mask_secret, masked_headers
 
 HOTTOK = "Eq49j6uUQyOfyHtF99tdPznClUcI0nTnkRz5pUoP"

@@ -111,3 +111,19 @@ def test_retry_after_is_read_from_a_429_or_a_503(status, expected):
     assert (result.status_code, result.retry_after) == (status, expected)
 
 
+
+
+@pytest.mark.parametrize("value", [b"\xc2\xb2", b"\xd9\xa3", b"\xff\xfe"])
+def test_a_retry_after_of_digits_that_are_not_ascii_is_ignored_not_an_error(value):
+    """``"²".isdigit()`` is true and ``float("²")`` raises: a hostile receiver's header must not break the POST."""
+
+    def answer(conn, server):
+        head = b"HTTP/1.1 503 Busy\r\nRetry-After: " + value + b"\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+        conn.sendall(head)
+
+    server = hostile.HostileServer(answer)
+    try:
+        result = post(url=server.url(), body=b"{}", headers={}, limits=LIMITS)
+    finally:
+        server.stop()
+    assert (result.status_code, result.retry_after) == (503, None)

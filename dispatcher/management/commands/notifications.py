@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from configurations.models import Configuration
-from core.jsontext import NOT_JSON, parse_json
+from core.documents import NOT_JSON, parse_json
 from core.secrets import mask_body
 from dispatcher.catalogue import FORM, JSON
 from dispatcher.cli import Command as BaseCommand
@@ -183,9 +183,12 @@ def _moment(text: str, option: str):
     """An ISO date or date-time in the current time zone, or a usage error naming the option."""
     from django.utils.dateparse import parse_date, parse_datetime
 
-    parsed = parse_datetime(text)
+    try:
+        parsed = parse_datetime(text)
+        day = None if parsed is not None else parse_date(text)
+    except ValueError:  # well formed, but no such day: 2026-13-45
+        parsed = day = None
     if parsed is None:
-        day = parse_date(text)
         if day is None:
             raise usage_error(f"{option} {text!r} is not an ISO date or date-time, e.g. 2026-11-27T10:00.")
         parsed = datetime.combine(day, time.min)
