@@ -65,11 +65,22 @@ def mask_body(text: str, *, known: Iterable[str] = ()) -> str:
 
     The declared Content-Type is not trusted: a body is read as JSON if it parses as JSON, else as a form.
     """
-    document = parse_json(text)
-    if document is not NOT_JSON:
-        text = _mask_json(text, document)
-    elif HOTTOK_FIELD in text.lower():
-        text = _mask_form(text)
+    if HOTTOK_FIELD in text.lower():  # else there is no field to mask: no parsing on the delivery path
+        document = parse_json(text)
+        text = _mask_form(text) if document is NOT_JSON else _mask_json(text, document)
+    return _mask_known(text, known)
+
+
+def mask_answer(headers: Mapping[str, str], body: str, *, sent: Mapping[str, str]) -> tuple[dict[str, str], str]:
+    """A receiver's answer as it may be kept and shown: its secret headers masked, and the secrets the request
+    carried (``sent``: its headers) masked wherever the answer echoes them (httpbin-like receivers echo it all,
+    in the body or in headers of their own)."""
+    known = [header_value(sent, name) for name in SECRET_HEADERS]
+    shown = {name: _mask_known(value, known) for name, value in masked_headers(headers).items()}
+    return shown, mask_body(body, known=known)
+
+
+def _mask_known(text: str, known: Iterable[str]) -> str:
     for secret in {s for s in known if s and len(s) >= KNOWN_SECRET_MIN_LENGTH}:
         for spelling in {secret, quote_plus(secret), quote(secret, safe="")}:
             text = text.replace(spelling, mask_secret(secret))

@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
-from core.secrets import masked_headers
+from core.secrets import mask_answer, masked_headers
 from dispatcher.conf import DispatcherSettings
 from engine import retry, transport
 from engine.doorbell import lane_for
@@ -172,6 +172,10 @@ def _decide(claimed: Claimed, result: transport.TransportResult, *, conf: Dispat
 
 
 def _attempt_data(send: Send, result: transport.TransportResult) -> AttemptData:
+    # A receiver that echoes the request (httpbin-like) gets its hottok kept masked, like the request's own.
+    answer_headers, answer_body = mask_answer(
+        result.headers, result.body.decode("utf-8", errors="backslashreplace"), sent=send.headers
+    )
     return AttemptData(
         number=send.number,
         trigger=AttemptTrigger.MANUAL if send.manual else AttemptTrigger.AUTOMATIC,
@@ -181,8 +185,8 @@ def _attempt_data(send: Send, result: transport.TransportResult) -> AttemptData:
         request_headers=masked_headers(send.headers),
         request_body_sha256=hashlib.sha256(send.body).hexdigest(),
         response_status=result.status_code,
-        response_headers=result.headers,
-        response_body=result.body.decode("utf-8", errors="backslashreplace"),
+        response_headers=answer_headers,
+        response_body=answer_body,
         response_body_truncated=result.truncated,
         error_kind=result.error_kind,
         error_message=result.error_message,

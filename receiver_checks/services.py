@@ -29,7 +29,7 @@ from configurations import services as configuration_services
 from configurations.events import PURCHASE_EVENTS, EventType, PayloadVersion
 from configurations.models import Configuration
 from configurations.validators import validate_target_url
-from core.secrets import HOTTOK_HEADER, mask_secret, masked_headers
+from core.secrets import HOTTOK_HEADER, mask_answer, mask_secret, masked_headers
 from dispatcher.conf import dispatcher_settings
 from engine import transport
 from history import services as history_services
@@ -405,7 +405,10 @@ def _attempt(
     result: transport.TransportResult, headers: dict[str, str], *, number: int, url: str, body: str, task_id: str
 ) -> history_services.AttemptData:
     """The attempt as History keeps it (``history.services.receiver_check_record`` escapes what no database
-    stores)."""
+    stores), a secret the receiver echoes masked."""
+    answer_headers, answer_body = mask_answer(
+        result.headers, result.body.decode("utf-8", errors="backslashreplace"), sent=headers
+    )
     return history_services.AttemptData(
         number=number,
         trigger=AttemptTrigger.AUTOMATIC,
@@ -415,8 +418,8 @@ def _attempt(
         request_headers=masked_headers(headers),
         request_body_sha256=hashlib.sha256(body.encode()).hexdigest(),
         response_status=result.status_code,
-        response_headers=dict(result.headers),
-        response_body=result.body.decode("utf-8", errors="backslashreplace"),
+        response_headers=answer_headers,
+        response_body=answer_body,
         response_body_truncated=result.truncated,
         error_kind=result.error_kind,
         error_message=result.error_message,

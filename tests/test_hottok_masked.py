@@ -108,3 +108,32 @@ def test_the_admin_shows_the_payload_masked(admin_client, sent):
     notification, hottok = sent
     page = page_of(admin_client.get(reverse("admin:history_notification_change", args=[notification.pk])))
     assert hottok not in page and mask_secret(hottok) in page
+
+
+def echo(request):
+    """An httpbin-like receiver: it answers with the request's headers and body."""
+    from werkzeug import Response
+
+    body = json.dumps({"headers": dict(request.headers), "data": request.get_data(as_text=True)})
+    return Response(body, status=200, headers={"X-Echo-Hottok": request.headers.get("X-HOTMART-HOTTOK", "")})
+
+
+@pytest.mark.integration
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("version", ["1.0", "2.0.0"])
+def test_a_receiver_that_echoes_the_hottok_has_it_kept_masked(stack, httpserver, client_for, producer, version):
+    from tests.engine.test_delivery import final, simulate
+
+    httpserver.expect_request("/echo", method="POST").respond_with_handler(echo)
+    ConfigurationFactory(owner=producer, events=["PURCHASE_APPROVED"], url=httpserver.url_for("/echo"),
+                         payload_version=version)  # fmt: skip
+    hottok = Account.objects.get(user=producer).hottok
+
+    done = final(simulate(producer, ProductFactory(owner=producer)))
+
+    [attempt] = done.attempts.all()
+    assert attempt.response_status == 200 and "X-Hotmart-Hottok" in attempt.response_body, "it echoed"
+    assert hottok not in attempt.response_body and hottok not in json.dumps(attempt.response_headers)
+    assert mask_secret(hottok) in attempt.response_body
+    page = page_of(client_for(producer).get(reverse("history:detail", args=[done.pk])))
+    assert hottok not in page

@@ -9,7 +9,7 @@ from urllib.parse import parse_qsl, urlencode
 import pytest
 
 from core.documents import NOT_JSON, parse_json
-from core.secrets import header_value, mask_body, mask_query_secrets, mask_secret, masked_headers
+from core.secrets import header_value, mask_answer, mask_body, mask_query_secrets, mask_secret, masked_headers
 
 HOTTOK = "Eq49j6uUQyOfyHtF99tdPznClUcI0nTnkRz5pUoP"
 MASKED = "Eq49…pUoP"
@@ -86,3 +86,15 @@ def test_junk_and_deeply_nested_json_are_text_not_errors():
 )
 def test_secrets_in_query_strings_are_masked(line, masked):
     assert mask_query_secrets(line) == masked
+
+
+def test_an_answer_that_echoes_the_requests_secrets_keeps_them_masked():
+    sent = {"X-HOTMART-HOTTOK": HOTTOK, "Content-Type": "application/json"}
+    headers, body = mask_answer(
+        {"X-Echo": HOTTOK, "Authorization": "Bearer " + HOTTOK, "Server": "echo"},
+        '{"headers": {"X-Hotmart-Hottok": "' + HOTTOK + '"}, "note": "ok"}',
+        sent=sent,
+    )
+    assert headers == {"X-Echo": MASKED, "Authorization": "Bear…pUoP", "Server": "echo"}
+    assert body == '{"headers": {"X-Hotmart-Hottok": "' + MASKED + '"}, "note": "ok"}'
+    assert mask_answer({}, "thanks", sent=sent) == ({}, "thanks"), "an ordinary answer is kept as it came"
