@@ -15,8 +15,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from catalogue.events import HOOK_EVENTS, PayloadVersion
 from configurations import selectors, services
-from configurations.events import HOOK_EVENTS, PayloadVersion
 from configurations.models import Affiliation, Configuration, Product
 from configurations.serializers import (
     AccountSerializer,

@@ -18,11 +18,7 @@ from django.core.validators import validate_email
 from django.db import transaction
 from django.utils import timezone
 
-from configurations import selectors as configuration_selectors
-from configurations import services as configuration_services
-from configurations.events import AFFILIATE_EVENTS, PURCHASE_EVENTS, SUBSCRIPTION_EVENTS, EventType, PayloadVersion
-from configurations.models import Account, Configuration, Product
-from dispatcher.catalogue import (
+from catalogue import (
     PRODUCER,
     TEST_BUTTON,
     Audience,
@@ -31,7 +27,11 @@ from dispatcher.catalogue import (
     affiliate_audience,
     payload_encode,
 )
-from dispatcher.facts import epoch_ms, sale_facts, test_sale_facts
+from catalogue.events import AFFILIATE_EVENTS, PURCHASE_EVENTS, SUBSCRIPTION_EVENTS, EventType, PayloadVersion
+from catalogue.facts import epoch_ms, sale_facts, test_sale_facts
+from configurations import selectors as configuration_selectors
+from configurations import services as configuration_services
+from configurations.models import Account, Configuration, Product
 from engine.doorbell import bulk_resends_enqueue, lane_for, ring
 from history import selectors as history_selectors
 from history import services as history_services
@@ -282,7 +282,12 @@ def configuration_test_post(*, owner: AbstractBaseUser, configuration: Configura
         )
     account, _ = configuration_services.account_get_or_create(user=owner)
     occurred_at = timezone.now()
-    facts = test_sale_facts(owner=owner, producer=account, event_type=event_type, occurred_at=occurred_at)
+    facts = test_sale_facts(
+        product=configuration_selectors.test_product(owner=owner),
+        producer=account,
+        event_type=event_type,
+        occurred_at=occurred_at,
+    )
     facts["variant"] = TEST_BUTTON  # spelled as Hotmart's own test button spells it (docs/payloads.md)
     with transaction.atomic():
         event = history_services.event_create(

@@ -395,7 +395,7 @@ SPECTACULAR_SETTINGS = {
         "dispatcher.api.schema.document_token_endpoint",
     ],
     "ENUM_NAME_OVERRIDES": {
-        "EventTypeEnum": "configurations.events.EventType",
+        "EventTypeEnum": "catalogue.events.EventType",
         "NotificationStatusEnum": "history.choices.NotificationStatus",
         "ConfigurationStatusEnum": "configurations.models.Configuration.Status",
         "BulkResendStatusEnum": "history.choices.BulkResendStatus",

@@ -9,7 +9,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from configurations.events import EventType
+from catalogue.events import EventType
 from configurations.models import Configuration, Product
 from history.choices import OPEN_STATUSES, AttemptTrigger, BulkResendStatus, ErrorKind, NotificationStatus
 

@@ -8,7 +8,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from configurations.events import EventType
+from catalogue.events import EventType
 from configurations.serializers import id_field
 from dispatcher.logging import mask_secret
 from history.choices import AttemptTrigger, BulkResendStatus, ErrorKind, NotificationStatus

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from django.db.models import Count, QuerySet
 
-from dispatcher.catalogue import payload_mask_secrets
+from catalogue import payload_mask_secrets
 from dispatcher.logging import mask_secret
 from engine.transport import HOTTOK_HEADER, masked_headers
 from inbox.conf import inbox_settings

@@ -24,9 +24,9 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from catalogue.events import PURCHASE_EVENTS, EventType, PayloadVersion
 from configurations import selectors as configuration_selectors
 from configurations import services as configuration_services
-from configurations.events import PURCHASE_EVENTS, EventType, PayloadVersion
 from configurations.models import Configuration
 from configurations.validators import validate_target_url
 from dispatcher.conf import dispatcher_settings

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from django import forms
 
-from configurations.events import EventType
+from catalogue.events import EventType
+from catalogue.plans import PLAN_PERIODS
 from configurations.models import Product
-from configurations.plans import PLAN_PERIODS
 from sales.lifecycle import CANCELLED_BY, PaymentType
 from sales.services import MAX_INSTALLMENTS
 
-# Every period a plan can have; a product sells those its owner chose (configurations.plans), the service
+# Every period a plan can have; a product sells those its owner chose (catalogue.plans), the service
 # refuses the others with a message naming them.
 PLAN_CHOICES = [(key, key.capitalize()) for key in PLAN_PERIODS]
 _PLAN_INVALID = f"Choose {', '.join(PLAN_PERIODS)}."

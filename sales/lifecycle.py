@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from django.db import models
 
-from configurations.events import EventType
+from catalogue.events import EventType
 
 
 class PurchaseStatus(models.TextChoices):

@@ -9,8 +9,8 @@ from datetime import datetime
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from catalogue.facts import plans_for
 from configurations.models import Product
-from dispatcher.facts import plans_for
 from history.models import Event
 from history.selectors import Page, keyset_page
 from sales import lifecycle

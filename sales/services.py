@@ -29,11 +29,8 @@ from django.core.validators import validate_email
 from django.db import transaction as db_transaction
 from django.utils import timezone
 
-from configurations import selectors as configuration_selectors
-from configurations import services as configuration_services
-from configurations.events import EventType
-from configurations.models import Account, Product
-from dispatcher.facts import (
+from catalogue.events import EventType
+from catalogue.facts import (
     REFUSAL_REASONS,
     add_months,
     billet_due,
@@ -48,6 +45,9 @@ from dispatcher.facts import (
     transaction_code,
     warranty_end,
 )
+from configurations import selectors as configuration_selectors
+from configurations import services as configuration_services
+from configurations.models import Account, Product
 from dispatcher.services import RecordedEvent, event_publish
 from history.models import Event, Notification
 from sales import lifecycle

@@ -134,8 +134,8 @@ def seed_history(base_hook: str) -> dict[str, int]:
     django.setup()
     from django.contrib.auth import get_user_model
 
+    from catalogue.events import EventType
     from configurations import selectors as configuration_selectors
-    from configurations.events import EventType
     from configurations.services import affiliate_register, affiliation_create, configuration_create
     from dispatcher.services import configuration_test_post, event_record
     from history.choices import OPEN_STATUSES

@@ -10,13 +10,13 @@ from django.http import Http404
 from django.shortcuts import render
 from django.utils import timezone
 
+from catalogue import CATALOGUE, PayloadContext, payload_build
+from catalogue.events import EVENT_GROUPS, EventType
+from catalogue.facts import epoch_ms, test_sale_facts
+from catalogue.schema import Affiliates
 from configurations import selectors as configuration_selectors
 from configurations import services as configuration_services
-from configurations.events import EVENT_GROUPS, EventType
-from dispatcher.catalogue import CATALOGUE, PayloadContext, payload_build
-from dispatcher.catalogue.schema import Affiliates
 from dispatcher.dashboard.charts import HEIGHT, WIDTH, hour_bars
-from dispatcher.facts import epoch_ms, test_sale_facts
 from dispatcher.logging import mask_secret
 from engine.transport import HOTTOK_HEADER
 from history import selectors as history_selectors
@@ -62,7 +62,11 @@ def documentation(request, event_type: str = EventType.PURCHASE_APPROVED):
     now = timezone.now()
     # A stable example per event type; built by the real payload builder, with the hottok masked.
     facts = test_sale_facts(
-        owner=request.user, producer=account, event_type=event_type, occurred_at=now, rng=random.Random(event_type)
+        product=configuration_selectors.test_product(owner=request.user),
+        producer=account,
+        event_type=event_type,
+        occurred_at=now,
+        rng=random.Random(event_type),
     )
     example = payload_build(
         PayloadContext(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.core.management import call_command
 
-from configurations.events import EVENT_GROUPS
+from catalogue.events import EVENT_GROUPS
 from configurations.models import Configuration
 from configurations.services import configuration_create
 from dispatcher.services import event_record

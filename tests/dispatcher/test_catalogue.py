@@ -12,9 +12,7 @@ from urllib.parse import parse_qsl
 
 import pytest
 
-from configurations.events import PURCHASE_EVENTS, EventType
-from configurations.services import account_get_or_create
-from dispatcher.catalogue import (
+from catalogue import (
     CATALOGUE,
     FORM,
     JSON,
@@ -29,8 +27,10 @@ from dispatcher.catalogue import (
     payload_mask_secrets,
     payload_serialize,
 )
-from dispatcher.catalogue.schema import Format
-from dispatcher.facts import epoch_ms, sale_facts
+from catalogue.events import PURCHASE_EVENTS, EventType
+from catalogue.facts import epoch_ms, sale_facts
+from catalogue.schema import Format
+from configurations.services import account_get_or_create
 from tests.factories import ProductFactory
 from tests.payload_checks import (
     SAMPLE_FILES,

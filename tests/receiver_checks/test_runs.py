@@ -11,7 +11,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from configurations.events import EventType
+from catalogue.events import EventType
 from configurations.services import configuration_create, signing_secret_rotate
 from dispatcher.services import notification_resend
 from history import claims

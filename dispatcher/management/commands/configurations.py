@@ -3,9 +3,9 @@
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from catalogue.events import EventType
 from configurations import selectors as configuration_selectors
 from configurations import services as configuration_services
-from configurations.events import EventType
 from configurations.models import Configuration
 from configurations.services import signing_disable, signing_secret_rotate
 from dispatcher.cli import Command as BaseCommand

@@ -7,8 +7,8 @@ from urllib.parse import parse_qsl
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from catalogue import FORM, JSON
 from configurations.models import Configuration
-from dispatcher.catalogue import FORM, JSON
 from dispatcher.cli import Command as BaseCommand
 from dispatcher.cli import dump_json, owner_or_error, usage_error, validation_message
 from dispatcher.logging import mask_secret

@@ -5,9 +5,9 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
+from catalogue.events import EventType
 from configurations import selectors as configuration_selectors
 from configurations import services as configuration_services
-from configurations.events import EventType
 from configurations.models import Configuration
 from dispatcher.cli import Command as BaseCommand
 from dispatcher.cli import usage_error

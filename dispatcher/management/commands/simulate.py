@@ -16,8 +16,8 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from catalogue.events import EventType
 from configurations import selectors as configuration_selectors
-from configurations.events import EventType
 from dispatcher.cli import Command as BaseCommand
 from dispatcher.cli import dump_json, owner_or_error, usage_error, validation_message
 from dispatcher.services import event_record

@@ -16,14 +16,13 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
+from typing import Any, Protocol
 
 from faker import Faker
 
-from configurations.events import SUBSCRIPTION_EVENTS, EventType
-from configurations.models import Account, Product
-from configurations.plans import plan_find, plans_for  # noqa: F401 - sales reads them from here
-from dispatcher.catalogue import PURCHASE_STATUS
+from catalogue import PURCHASE_STATUS
+from catalogue.events import SUBSCRIPTION_EVENTS, EventType
+from catalogue.plans import plan_find, plans_for  # noqa: F401 - sales reads them from here
 
 REFUSAL_REASONS = ("Insufficient funds", "Card declined by the issuer", "Invalid card data")
 MARKETPLACE_FEE_RATE = Decimal("0.099")  # Hotmart keeps 9.9% + 1.00 per sale
@@ -32,6 +31,31 @@ INSTALLMENT_INTEREST = Decimal("0.0299")  # monthly interest the buyer pays on c
 CENT = Decimal("0.01")
 
 _faker = Faker("pt_BR")
+
+
+class Product(Protocol):
+    """What the facts read of a product: a ``configurations.models.Product``, saved or not (the test product)."""
+
+    hotmart_id: int
+    ucode: uuid.UUID
+    name: str
+    price: Decimal
+    currency: str
+    is_subscription: bool
+    is_physical: bool
+    warranty_days: int
+    support_email: str
+    plans: list
+
+
+class Account(Protocol):
+    """What the facts read of a producer's webhook account (``configurations.models.Account``)."""
+
+    producer_name: str
+    document: str
+    legal_nature: str
+    affiliates_see_buyer_data: bool
+    user: Any
 
 
 def epoch_ms(moment: datetime) -> int:
@@ -462,30 +486,17 @@ def sale_facts(
     return facts
 
 
-def test_product(*, owner) -> Product:
-    """The product of test posts, never saved: like Hotmart's test button, id 0 and a test name."""
-    return Product(
-        owner=owner,
-        name="Produto de teste",
-        hotmart_id=0,
-        ucode=uuid.UUID(int=0),
-        price=Decimal("1500.00"),
-        currency="BRL",
-        is_subscription=True,
-        support_email="suporte@example.com",
-    )
-
-
 TEST_BUYER_EMAIL = "teste@example.com"
 
 
 def test_sale_facts(
-    *, owner, producer: Account, event_type: str, occurred_at: datetime, rng: random.Random | None = None
+    *, product: Product, producer: Account, event_type: str, occurred_at: datetime, rng: random.Random | None = None
 ) -> dict[str, Any]:
-    """Facts of a test sale, like Hotmart's "send test" button: the test product and a test buyer."""
+    """Facts of a test sale, like Hotmart's "send test" button: the test product
+    (``configurations.selectors.test_product``) and a test buyer."""
     facts = sale_facts(
         event_type=event_type,
-        product=test_product(owner=owner),
+        product=product,
         producer=producer,
         occurred_at=occurred_at,
         buyer_email=TEST_BUYER_EMAIL,

@@ -19,8 +19,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from configurations.events import PURCHASE_EVENTS, EventType, PayloadVersion
-from dispatcher.catalogue.schema import (
+from catalogue.events import PURCHASE_EVENTS, EventType, PayloadVersion
+from catalogue.schema import (
     Affiliates,
     DocRow,
     Field,

@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
-from configurations.events import PayloadVersion
-from dispatcher.catalogue.events import CATALOGUE, PURCHASE_STATUS, TEST_BUTTON, VERSION, EventSchema
-from dispatcher.catalogue.schema import PRODUCER, Audience, Scope, render, render_form
+from catalogue.events import PayloadVersion
+from catalogue.payloads import CATALOGUE, PURCHASE_STATUS, TEST_BUTTON, VERSION, EventSchema
+from catalogue.schema import PRODUCER, Audience, Scope, render, render_form
 from dispatcher.logging import mask_secret
 
 JSON = "application/json"
