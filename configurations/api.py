@@ -37,8 +37,6 @@ from configurations.serializers import (
     ProductSerializer,
     TestPostSerializer,
 )
-from dispatcher.api.errors import service_errors, validated
-from dispatcher.api.views import OwnedObjectViewSet
 from dispatcher.services import (
     configuration_reenable,
     configuration_remove,
@@ -46,6 +44,8 @@ from dispatcher.services import (
     configuration_test_post,
 )
 from history.serializers import NotificationSummarySerializer
+from web.api.errors import service_errors, validated
+from web.api.views import OwnedObjectViewSet
 
 
 def product_or_400(

@@ -16,8 +16,8 @@ from catalogue.plans import plans_for
 from configurations import selectors, services
 from configurations.forms import ProductForm
 from configurations.models import Product
-from dispatcher.dashboard.forms import apply_errors, form_keep, form_kept
-from dispatcher.dashboard.once import acts_once
+from web.dashboard.forms import apply_errors, form_keep, form_kept
+from web.dashboard.once import acts_once
 
 app_name = "products"
 

@@ -21,11 +21,11 @@ from configurations import services as configuration_services
 from configurations.forms import ConfigurationForm, DisableForm, SendTestForm
 from configurations.models import Configuration
 from dispatcher import services as dispatcher_services
-from dispatcher.dashboard.forms import form_keep, form_kept
-from dispatcher.dashboard.http import is_htmx
-from dispatcher.dashboard.once import acts_once
 from dispatcher.logging import mask_secret
 from history import selectors as history_selectors
+from web.dashboard.forms import form_keep, form_kept
+from web.dashboard.http import is_htmx
+from web.dashboard.once import acts_once
 
 
 def _owned(request, pk: int) -> Configuration:

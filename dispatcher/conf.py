@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from django.conf import settings
 
 MODES = ("sandbox", "production")
-USER_AGENT = "HotmartWebhookDispatcherSimulator/0.1 (+self-hosted)"
 
 
 @dataclass(frozen=True)

@@ -105,6 +105,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "dispatcher.apps.DispatcherConfig",
+    "web.apps.WebConfig",
     "configurations.apps.ConfigurationsConfig",
     "history.apps.HistoryConfig",
     "sales.apps.SalesConfig",
@@ -153,7 +154,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "dispatcher.dashboard.context.dashboard",
+                "web.dashboard.context.dashboard",
             ],
         },
     },
@@ -342,15 +343,15 @@ STORAGES = {
 REST_FRAMEWORK = {
     # Bearer first: a request without credentials is answered 401 with `WWW-Authenticate: Bearer`.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "dispatcher.api.auth.BearerTokenAuthentication",
+        "web.api.auth.BearerTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["dispatcher.api.auth.IsProducer"],
+    "DEFAULT_PERMISSION_CLASSES": ["web.api.auth.IsProducer"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["dispatcher.api.parsers.BoundedJSONParser"],
-    "EXCEPTION_HANDLER": "dispatcher.api.errors.api_exception_handler",
-    "DEFAULT_SCHEMA_CLASS": "dispatcher.api.schema.AutoSchema",
-    "DEFAULT_METADATA_CLASS": "dispatcher.api.metadata.OptionsMetadata",
+    "DEFAULT_PARSER_CLASSES": ["web.api.parsers.BoundedJSONParser"],
+    "EXCEPTION_HANDLER": "web.api.errors.api_exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "web.api.schema.AutoSchema",
+    "DEFAULT_METADATA_CLASS": "web.api.metadata.OptionsMetadata",
 }
 
 # Access tokens for the API: OAuth2 client credentials (django-oauth-toolkit), issued by the Hotmart-shaped
@@ -392,7 +393,7 @@ SPECTACULAR_SETTINGS = {
     "OAUTH2_TOKEN_URL": "/security/oauth/token",
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
-        "dispatcher.api.schema.document_token_endpoint",
+        "web.api.schema.document_token_endpoint",
     ],
     "ENUM_NAME_OVERRIDES": {
         "EventTypeEnum": "catalogue.events.EventType",

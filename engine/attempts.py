@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
+from core import hotmart
 from dispatcher.conf import DispatcherSettings
 from engine import retry, transport
 from engine.doorbell import lane_for
@@ -77,7 +78,7 @@ def prepare(claimed: Claimed, *, signing_secrets: list[str], task_id: str = "") 
     headers = _hotmart_headers(claimed, number)
     body = claimed.payload.encode("utf-8")
     if claimed.configuration.signing_enabled and signing_secrets:
-        headers |= transport.sign(
+        headers |= hotmart.sign(
             secrets=signing_secrets, message_id=str(claimed.event_uuid), timestamp=int(time.time()), body=body
         )
     url = claimed.configuration.url
@@ -85,7 +86,7 @@ def prepare(claimed: Claimed, *, signing_secrets: list[str], task_id: str = "") 
 
 
 def _hotmart_headers(claimed: Claimed, number: int) -> dict[str, str]:
-    return transport.build_headers(
+    return hotmart.build_headers(
         hottok=claimed.hottok,
         content_type=claimed.content_type,
         delivery_id=claimed.pk,

@@ -17,8 +17,6 @@ from rest_framework.response import Response
 
 from configurations import selectors as configuration_selectors
 from configurations.api import product_or_400, product_rule
-from dispatcher.api.errors import Conflict, ErrorSerializer, service_errors, validated
-from dispatcher.api.views import OwnedObjectViewSet, page_body
 from dispatcher.services import bulk_resend_start, event_record, notification_resend
 from history import selectors
 from history.models import BulkResend, Event, Notification
@@ -35,6 +33,8 @@ from history.serializers import (
     NotificationSummarySerializer,
     RevealSerializer,
 )
+from web.api.errors import Conflict, ErrorSerializer, service_errors, validated
+from web.api.views import OwnedObjectViewSet, page_body
 
 
 @extend_schema(tags=["events"])

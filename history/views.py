@@ -19,18 +19,19 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from configurations import selectors as configuration_selectors
+from core import hotmart
 from dispatcher import services as dispatcher_services
-from dispatcher.dashboard.forms import form_keep, form_kept
-from dispatcher.dashboard.http import announce, is_htmx, safe_next
-from dispatcher.dashboard.http import fingerprint as _fingerprint
-from dispatcher.dashboard.http import live_url as _live_url
-from dispatcher.dashboard.http import unchanged as _unchanged
-from dispatcher.dashboard.once import acts_once
 from engine import transport
 from history import selectors as history_selectors
 from history.choices import OPEN_STATUSES, NotificationStatus
 from history.display import payload_shown
 from history.forms import BulkResendForm, HistoryFilterForm
+from web.dashboard.forms import form_keep, form_kept
+from web.dashboard.http import announce, is_htmx, safe_next
+from web.dashboard.http import fingerprint as _fingerprint
+from web.dashboard.http import live_url as _live_url
+from web.dashboard.http import unchanged as _unchanged
+from web.dashboard.once import acts_once
 
 PAGE_SIZE = 50
 
@@ -155,7 +156,7 @@ def notification_detail(request, pk: int):
     else:
         account = configuration_selectors.account_for_owner(owner_id=notification.owner_id)
         headers = transport.masked_headers(
-            transport.build_headers(
+            hotmart.build_headers(
                 hottok=account.hottok if account else "",
                 content_type=notification.content_type,
                 delivery_id=notification.pk,

@@ -8,8 +8,9 @@ from datetime import datetime
 from django.db.models import Count, QuerySet
 
 from catalogue import payload_mask_secrets
+from core.hotmart import HOTTOK_HEADER
 from dispatcher.logging import mask_secret
-from engine.transport import HOTTOK_HEADER, masked_headers
+from engine.transport import masked_headers
 from inbox.conf import inbox_settings
 from inbox.models import Inbox, InboxRequest
 

@@ -29,6 +29,7 @@ from configurations import selectors as configuration_selectors
 from configurations import services as configuration_services
 from configurations.models import Configuration
 from configurations.validators import validate_target_url
+from core import hotmart
 from dispatcher.conf import dispatcher_settings
 from dispatcher.logging import mask_secret
 from engine import transport
@@ -360,7 +361,7 @@ class _Sender:
 
     def headers(self, post: Post, *, notification_id: int, attempt: int) -> dict[str, str]:
         """A delivery's headers, but with the hottok the post says (or none), and only Hotmart's if it says so."""
-        headers = transport.build_headers(
+        headers = hotmart.build_headers(
             hottok=post.hottok or "",
             content_type=post.content_type,
             delivery_id=notification_id,
@@ -368,12 +369,12 @@ class _Sender:
             event_id=str(post.event_uuid),
         )
         if post.hottok is None:
-            headers.pop(transport.HOTTOK_HEADER)
+            headers.pop(hotmart.HOTTOK_HEADER)
         if post.hotmart_only:
-            for name in (transport.DELIVERY_HEADER, transport.ATTEMPT_HEADER, transport.EVENT_HEADER):
+            for name in (hotmart.DELIVERY_HEADER, hotmart.ATTEMPT_HEADER, hotmart.EVENT_HEADER):
                 headers.pop(name)
         elif self.secrets and not post.forged:  # a forger has no signing secret
-            headers |= transport.sign(
+            headers |= hotmart.sign(
                 secrets=self.secrets,
                 message_id=str(post.event_uuid),
                 timestamp=int(time.time()),

@@ -4,7 +4,7 @@ carts, enter the members area, record one-off samples; and see where each event 
 Every action is one service (``sales.services``, ``dispatcher.services.event_record``): a view parses the form,
 calls it, and redirects to the page that shows what it recorded (``?recorded=<event id>``). A service's
 ValidationError is shown under the field it names, on the page the form is on (after a redirect: every POST
-answers with one), never as an error page; every form acts once (``dispatcher.dashboard.once``).
+answers with one), never as an error page; every form acts once (``web.dashboard.once``).
 """
 
 from __future__ import annotations
@@ -21,9 +21,6 @@ from django.views.decorators.http import require_POST
 from configurations import selectors as configuration_selectors
 from configurations.models import Configuration
 from dispatcher import services as dispatcher_services
-from dispatcher.dashboard.forms import apply_errors, form_keep, form_kept
-from dispatcher.dashboard.http import fingerprint, is_htmx, live_url, unchanged
-from dispatcher.dashboard.once import acts_once
 from history import selectors as history_selectors
 from history.choices import OPEN_STATUSES
 from history.models import Event, Notification
@@ -42,6 +39,9 @@ from sales.forms import (
 )
 from sales.lifecycle import PaymentType, PurchaseStatus
 from sales.models import Purchase, Subscription
+from web.dashboard.forms import apply_errors, form_keep, form_kept
+from web.dashboard.http import fingerprint, is_htmx, live_url, unchanged
+from web.dashboard.once import acts_once
 
 RECENT = 20  # transactions and subscriptions listed on the page
 

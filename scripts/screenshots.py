@@ -210,7 +210,7 @@ def seed_history(base_hook: str) -> dict[str, int]:
 def shoot(base: str, ids: dict[str, int]) -> None:
     from playwright.sync_api import sync_playwright
 
-    from dispatcher.dashboard.browser import CHROMIUM, CHROMIUM_ARGS
+    from web.dashboard.browser import CHROMIUM, CHROMIUM_ARGS
 
     OUT.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as p:

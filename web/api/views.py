@@ -6,7 +6,7 @@ from typing import Any
 
 from rest_framework import viewsets
 
-from dispatcher.api.errors import not_found
+from web.api.errors import not_found
 
 ID_PATTERN = r"[0-9]{1,18}"  # ids that fit the database's 64-bit integers; anything else is a 404
 

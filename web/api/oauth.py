@@ -25,7 +25,7 @@ from oauth2_provider.oauth2_backends import OAuthLibCore
 from oauth2_provider.views import TokenView
 from oauthlib.common import urlencode
 
-from dispatcher.api.errors import too_large_message
+from web.api.errors import too_large_message
 
 ERROR_DESCRIPTIONS = {
     "invalid_client": (

@@ -24,7 +24,7 @@ from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler, set_rollback
 
-from dispatcher.api.auth import TOKEN_HINT
+from web.api.auth import TOKEN_HINT
 
 log = structlog.get_logger(__name__)
 

@@ -27,7 +27,7 @@ from django.shortcuts import redirect
 from django.utils.html import format_html
 from django.utils.http import url_has_allowed_host_and_scheme
 
-from dispatcher.dashboard.http import is_htmx
+from web.dashboard.http import is_htmx
 
 log = structlog.get_logger(__name__)
 

@@ -12,8 +12,8 @@ from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from oauth2_provider.settings import oauth2_settings
 from rest_framework.permissions import SAFE_METHODS
 
-from dispatcher.api.errors import ErrorSerializer
-from dispatcher.api.oauth import TOKEN_PARAMETER_MAX_LENGTH
+from web.api.errors import ErrorSerializer
+from web.api.oauth import TOKEN_PARAMETER_MAX_LENGTH
 
 TOKEN_URL = "/security/oauth/token"
 
@@ -56,7 +56,7 @@ class AutoSchema(openapi.AutoSchema):
 
 
 class BearerTokenScheme(OpenApiAuthenticationExtension):
-    target_class = "dispatcher.api.auth.BearerTokenAuthentication"
+    target_class = "web.api.auth.BearerTokenAuthentication"
     name = "oauth2"
 
     def get_security_requirement(self, auto_schema):

@@ -13,11 +13,11 @@ from configurations.api import (
     HottokRegenerateView,
     ProductViewSet,
 )
-from dispatcher.api.errors import api_not_found
 from history.api import BulkResendViewSet, EventViewSet, NotificationViewSet
 from inbox.api import InboxViewSet
 from receiver_checks.api import ReceiverCheckViewSet
 from sales.api import CartAbandonmentViewSet, SubscriptionViewSet, TransactionViewSet
+from web.api.errors import api_not_found
 
 router = SimpleRouter(trailing_slash=False)  # /api/v1/hooks, as REST hook clients call it
 router.register("configurations", ConfigurationViewSet, basename="configuration")
