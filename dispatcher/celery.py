@@ -12,7 +12,7 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 # a new PostgreSQL connection (a forked backend) per task. Workers keep their connections instead; one that
 # broke (a database restart) is closed and opened again by the engine's retries (engine.batches.db_retrying).
 app.conf.update(CELERY_DB_REUSE_MAX=10**9)
-app.autodiscover_tasks(["dispatcher", "engine", "inbox", "receiver_checks"])
+app.autodiscover_tasks(["configurations", "engine", "inbox", "receiver_checks"])
 
 
 @app.on_after_finalize.connect

@@ -13,7 +13,7 @@ from pathlib import Path
 import dj_database_url
 from kombu import Queue
 
-from dispatcher.embedded_redis import default_socket_path
+from sandbox.embedded_redis import default_socket_path
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(os.environ.get("DISPATCHER_DATA_DIR", BASE_DIR / "data")).resolve()
@@ -111,6 +111,7 @@ INSTALLED_APPS = [
     "sales.apps.SalesConfig",
     "inbox.apps.InboxConfig",
     "receiver_checks.apps.ReceiverChecksConfig",
+    "sandbox.apps.SandboxConfig",
 ]
 
 MIDDLEWARE = [

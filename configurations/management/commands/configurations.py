@@ -6,10 +6,11 @@ from django.utils import timezone
 from catalogue.events import EventType
 from configurations import selectors as configuration_selectors
 from configurations import services as configuration_services
+from configurations.cli import owner_or_error
 from configurations.models import Configuration
 from configurations.services import signing_disable, signing_secret_rotate
-from dispatcher.cli import Command as BaseCommand
-from dispatcher.cli import dump_json, owner_or_error, usage_error, validation_message
+from core.cli import Command as BaseCommand
+from core.cli import dump_json, usage_error, validation_message
 from dispatcher.logging import mask_secret
 from dispatcher.services import (
     configuration_reenable,

@@ -4,8 +4,9 @@ from django.core.exceptions import ValidationError
 
 from configurations import selectors as configuration_selectors
 from configurations import services as configuration_services
-from dispatcher.cli import Command as BaseCommand
-from dispatcher.cli import dump_json, owner_or_error, usage_error, validation_message
+from configurations.cli import owner_or_error
+from core.cli import Command as BaseCommand
+from core.cli import dump_json, usage_error, validation_message
 
 
 def product_dict(product) -> dict:

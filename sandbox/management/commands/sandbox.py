@@ -9,7 +9,7 @@ from django.conf import settings
 from honcho.manager import Manager
 from honcho.printer import Printer
 
-from dispatcher.cli import Command as BaseCommand
+from core.cli import Command as BaseCommand
 
 
 class Command(BaseCommand):
@@ -34,9 +34,7 @@ class Command(BaseCommand):
         embedded = not os.environ.get("REDIS_URL")
         if embedded:
             socket_path = settings.EMBEDDED_REDIS_SOCKET
-            manager.add_process(
-                "redis", f"{python} -m dispatcher.embedded_redis {shlex.quote(str(socket_path))}", env=env
-            )
+            manager.add_process("redis", f"{python} -m sandbox.embedded_redis {shlex.quote(str(socket_path))}", env=env)
             env["REDIS_URL"] = f"unix://{socket_path}"
         schedule = shlex.quote(str(settings.DATA_DIR / "celerybeat-schedule"))
         manager.add_process(

@@ -9,8 +9,8 @@ from catalogue.events import EventType
 from configurations import selectors as configuration_selectors
 from configurations import services as configuration_services
 from configurations.models import Configuration
-from dispatcher.cli import Command as BaseCommand
-from dispatcher.cli import usage_error
+from core.cli import Command as BaseCommand
+from core.cli import usage_error
 from dispatcher.logging import mask_secret
 from inbox import selectors as inbox_selectors
 from inbox import services as inbox_services

@@ -8,9 +8,10 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from catalogue import FORM, JSON
+from configurations.cli import owner_or_error
 from configurations.models import Configuration
-from dispatcher.cli import Command as BaseCommand
-from dispatcher.cli import dump_json, owner_or_error, usage_error, validation_message
+from core.cli import Command as BaseCommand
+from core.cli import dump_json, usage_error, validation_message
 from dispatcher.logging import mask_secret
 from dispatcher.services import bulk_resend_start, notification_resend
 from history import selectors as history_selectors

@@ -1,4 +1,6 @@
-"""What the management commands share: one-line errors with exit status 2, owner lookup, JSON output."""
+"""What the management commands of every app share: one-line errors with exit status 2, JSON output.
+
+(The ``--owner`` lookup is ``configurations.cli.owner_or_error``.)"""
 
 from __future__ import annotations
 
@@ -8,8 +10,6 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-
-from configurations.selectors import owner_by_username
 
 USAGE_ERROR = 2
 
@@ -40,13 +40,6 @@ def validation_message(exc: ValidationError) -> str:
     if hasattr(exc, "error_dict"):
         return "; ".join(f"{field}: {' '.join(messages)}" for field, messages in exc.message_dict.items())
     return " ".join(exc.messages)
-
-
-def owner_or_error(username: str):
-    owner = owner_by_username(username)
-    if owner is None:
-        raise usage_error(f"Unknown owner {username!r}; create the account first (e.g. `manage.py seed_demo`).")
-    return owner
 
 
 def dump_json(data: Any) -> str:

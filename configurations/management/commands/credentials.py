@@ -4,9 +4,10 @@ from django.core.exceptions import ValidationError
 
 from configurations import selectors as configuration_selectors
 from configurations import services as configuration_services
+from configurations.cli import owner_or_error
 from configurations.credentials import MASK, basic_masked
-from dispatcher.cli import Command as BaseCommand
-from dispatcher.cli import dump_json, owner_or_error, usage_error, validation_message
+from core.cli import Command as BaseCommand
+from core.cli import dump_json, usage_error, validation_message
 
 
 class Command(BaseCommand):

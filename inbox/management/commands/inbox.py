@@ -4,8 +4,9 @@ import time
 
 from django.core.exceptions import ValidationError
 
-from dispatcher.cli import Command as BaseCommand
-from dispatcher.cli import dump_json, owner_or_error, usage_error, validation_message
+from configurations.cli import owner_or_error
+from core.cli import Command as BaseCommand
+from core.cli import dump_json, usage_error, validation_message
 from inbox import selectors as inbox_selectors
 from inbox import services as inbox_services
 from inbox.models import Inbox

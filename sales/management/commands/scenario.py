@@ -4,8 +4,9 @@ import time
 
 from django.utils import timezone
 
-from dispatcher.cli import Command as BaseCommand
-from dispatcher.cli import dump_json, owner_or_error, usage_error
+from configurations.cli import owner_or_error
+from core.cli import Command as BaseCommand
+from core.cli import dump_json, usage_error
 from sales.output import outcome_lines
 from sales.scenarios import ScenarioError, StepResult, scenario_load, scenario_run, scenario_to_json
 

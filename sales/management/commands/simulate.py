@@ -18,8 +18,9 @@ from django.utils.dateparse import parse_datetime
 
 from catalogue.events import EventType
 from configurations import selectors as configuration_selectors
-from dispatcher.cli import Command as BaseCommand
-from dispatcher.cli import dump_json, owner_or_error, usage_error, validation_message
+from configurations.cli import owner_or_error
+from core.cli import Command as BaseCommand
+from core.cli import dump_json, usage_error, validation_message
 from dispatcher.services import event_record
 from sales import selectors as sales_selectors
 from sales import services as sales_services

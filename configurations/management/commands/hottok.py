@@ -1,8 +1,8 @@
 """Show (masked or revealed) or regenerate a producer's hottok."""
 
 from configurations import services as configuration_services
-from dispatcher.cli import Command as BaseCommand
-from dispatcher.cli import owner_or_error
+from configurations.cli import owner_or_error
+from core.cli import Command as BaseCommand
 from dispatcher.logging import mask_secret
 
 

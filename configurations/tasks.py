@@ -1,4 +1,4 @@
-"""Celery tasks of the API: thin; the delivery engine's are in engine/tasks.py."""
+"""Celery tasks of the configurations: thin. (The task keeps the name it was scheduled by in earlier versions.)"""
 
 from celery import shared_task
 
