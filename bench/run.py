@@ -207,7 +207,7 @@ class Bench:
 
     def record(self, count: int) -> float:
         """Record ``count`` purchase events; answers the seconds it took."""
-        from dispatcher.services import event_record
+        from history.publishing import event_record
 
         started = time.monotonic()
         for _ in range(count):
@@ -287,7 +287,7 @@ class Bench:
     def record_at(self, *, rate: float, count: int) -> dict[str, float]:
         """Record ``count`` events at a steady ``rate`` per second, the workers running; answers when each
         event was recorded, by its id."""
-        from dispatcher.services import event_record
+        from history.publishing import event_record
 
         time.sleep(3)  # let the workers connect before the clock starts
         recorded: dict[str, float] = {}

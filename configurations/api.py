@@ -37,7 +37,7 @@ from configurations.serializers import (
     ProductSerializer,
     TestPostSerializer,
 )
-from dispatcher.services import (
+from history.publishing import (
     configuration_reenable,
     configuration_remove,
     configuration_stop,

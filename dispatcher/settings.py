@@ -230,7 +230,7 @@ CELERY_TASK_QUEUES = tuple(
     Queue(name) for name in dict.fromkeys(["deliveries", "retries", "maintenance", *DISPATCHER_TENANT_QUEUES.values()])
 )
 CELERY_TASK_ROUTES = {
-    "engine.doorbell": {"queue": "deliveries"},  # rung on the lane's own queue (engine/doorbell.py)
+    "engine.doorbell": {"queue": "deliveries"},  # rung on the lane's own queue (history/lanes.py)
     "engine.sweep": {"queue": "maintenance"},
     "engine.purge_history": {"queue": "maintenance"},
     "engine.bulk_resend": {"queue": "maintenance"},
@@ -240,7 +240,7 @@ CELERY_TASK_ROUTES = {
 }
 CELERY_TASK_DEFAULT_QUEUE = "maintenance"
 
-# --- The product's own settings (read through dispatcher.conf; checked by dispatcher.checks) -------------
+# --- The product's own settings (read through engine.conf; checked by dispatcher.checks) -------------
 _SANDBOX_SCHEDULE = "2,4,8,16"
 _PRODUCTION_SCHEDULE = "900,1800,3600,7200"
 

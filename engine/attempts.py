@@ -14,11 +14,11 @@ from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 from core import hotmart
-from dispatcher.conf import DispatcherSettings
 from engine import retry, transport
-from engine.doorbell import lane_for
+from engine.conf import DispatcherSettings
 from history.choices import NO_STATUS, AttemptTrigger, ErrorKind, NotificationStatus
 from history.claims import Claimed, Record
+from history.lanes import lane_for
 from history.services import INTERRUPTED_MESSAGE, AttemptData, Transition
 
 STATUS = {

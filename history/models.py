@@ -56,7 +56,7 @@ class Notification(models.Model):
     last_status_code = models.IntegerField(null=True, blank=True)
     last_attempt_at = models.DateTimeField(null=True, blank=True)
     next_attempt_at = models.DateTimeField(null=True, blank=True)
-    # The Celery queue whose workers send it (engine/doorbell.py lane_for): deliveries, retries or a tenant's.
+    # The Celery queue whose workers send it (history/lanes.py lane_for): deliveries, retries or a tenant's.
     lane = models.CharField(max_length=64, default="deliveries")
     # A worker's claim: while locked_until is in the future nobody else sends it.
     locked_until = models.DateTimeField(null=True, blank=True)

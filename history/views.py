@@ -20,8 +20,8 @@ from django.views.decorators.http import require_POST
 
 from configurations import selectors as configuration_selectors
 from core import hotmart
-from dispatcher import services as dispatcher_services
 from engine import transport
+from history import publishing
 from history import selectors as history_selectors
 from history.choices import OPEN_STATUSES, NotificationStatus
 from history.display import payload_shown
@@ -185,7 +185,7 @@ def notification_resend(request, pk: int):
     """Ask for one more, manual, attempt now; htmx pages refresh their live parts, others are redirected."""
     _owned_notification(request, pk)  # another producer's notification does not exist for this one
     try:
-        notification = dispatcher_services.notification_resend(owner=request.user, notification_id=pk)
+        notification = publishing.notification_resend(owner=request.user, notification_id=pk)
     except ValidationError as exc:  # e.g. its configuration was removed: nowhere to send it
         message = exc.messages[0]
         if is_htmx(request):
@@ -232,7 +232,7 @@ def bulk_resend_new(request):
     if form.is_valid():
         data = form.cleaned_data
         try:
-            job = dispatcher_services.bulk_resend_start(
+            job = publishing.bulk_resend_start(
                 owner=request.user,
                 configuration=configuration,
                 window_start=data["window_start"],

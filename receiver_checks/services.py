@@ -19,6 +19,7 @@ from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 import structlog
+from celery import current_app
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -30,9 +31,9 @@ from configurations import services as configuration_services
 from configurations.models import Configuration
 from configurations.validators import validate_target_url
 from core import hotmart
-from dispatcher.conf import dispatcher_settings
 from dispatcher.logging import mask_secret
 from engine import transport
+from engine.conf import dispatcher_settings
 from history import services as history_services
 from history.choices import AttemptTrigger
 from receiver_checks import grading
@@ -168,10 +169,8 @@ def _target(*, owner, configuration, url, payload_version, conf) -> dict:
 
 def _enqueue(check_id: int) -> None:
     """Ring the maintenance queue; a broker that is down leaves the check to expire, saying why."""
-    from dispatcher.celery import app
-
     try:
-        app.send_task(RUN_TASK, args=[check_id])
+        current_app.send_task(RUN_TASK, args=[check_id])
     except Exception as exc:  # noqa: BLE001 - kombu raises many kinds; all mean "not queued"
         log.warning("receiver_check_not_enqueued", check=check_id, error=str(exc) or type(exc).__name__)
 

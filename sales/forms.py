@@ -1,5 +1,5 @@
 """Forms of the Simulator page: they parse what the page sends; the rules (and their messages) live in
-``sales.services`` and ``dispatcher.services``, whose ValidationErrors land under the same field names."""
+``sales.services`` and ``history.publishing``, whose ValidationErrors land under the same field names."""
 
 from __future__ import annotations
 
@@ -126,7 +126,7 @@ class CartForm(_OwnerForm):
 
 
 class SampleForm(_OwnerForm):
-    """A one-off sample of any event with made-up facts: ``dispatcher.services.event_record``."""
+    """A one-off sample of any event with made-up facts: ``history.publishing.event_record``."""
 
     event_type = forms.ChoiceField(
         label="Event", choices=EventType.choices, error_messages={"invalid_choice": "Choose one of the 15 events."}

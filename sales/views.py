@@ -1,7 +1,7 @@
 """The Simulator page: create purchases and move them through their lifecycle, act on subscriptions, abandon
 carts, enter the members area, record one-off samples; and see where each event went, live.
 
-Every action is one service (``sales.services``, ``dispatcher.services.event_record``): a view parses the form,
+Every action is one service (``sales.services``, ``history.publishing.event_record``): a view parses the form,
 calls it, and redirects to the page that shows what it recorded (``?recorded=<event id>``). A service's
 ValidationError is shown under the field it names, on the page the form is on (after a redirect: every POST
 answers with one), never as an error page; every form acts once (``web.dashboard.once``).
@@ -20,7 +20,7 @@ from django.views.decorators.http import require_POST
 
 from configurations import selectors as configuration_selectors
 from configurations.models import Configuration
-from dispatcher import services as dispatcher_services
+from history import publishing
 from history import selectors as history_selectors
 from history.choices import OPEN_STATUSES
 from history.models import Event, Notification
@@ -268,7 +268,7 @@ def sample_record(request):
     form = SampleForm(request.POST, owner=request.user, prefix="sample")
     if form.is_valid():
         try:
-            recorded = dispatcher_services.event_record(owner=request.user, **form.service_arguments())
+            recorded = publishing.event_record(owner=request.user, **form.service_arguments())
         except ValidationError as exc:
             apply_errors(form, exc)
         else:

@@ -137,9 +137,9 @@ def seed_history(base_hook: str) -> dict[str, int]:
     from catalogue.events import EventType
     from configurations import selectors as configuration_selectors
     from configurations.services import affiliate_register, affiliation_create, configuration_create
-    from dispatcher.services import configuration_test_post, event_record
     from history.choices import OPEN_STATUSES
     from history.models import Attempt, Notification
+    from history.publishing import configuration_test_post, event_record
     from inbox import selectors as inbox_selectors
     from inbox.services import inbox_create
 

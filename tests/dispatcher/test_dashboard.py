@@ -19,8 +19,8 @@ from django.views.defaults import server_error
 from catalogue import CATALOGUE
 from catalogue.events import EventType
 from configurations.models import Account
-from dispatcher.services import configuration_stop
 from history.choices import NotificationStatus
+from history.publishing import configuration_stop
 from tests.factories import ConfigurationFactory
 from tests.pages import add_attempt, record
 

@@ -11,9 +11,9 @@ from django.core.exceptions import ValidationError
 from django.test import override_settings
 
 from configurations.validators import is_public_address, validate_target_url
-from dispatcher.conf import dispatcher_settings
 from dispatcher.settings import DISPATCHER
 from engine import transport
+from engine.conf import dispatcher_settings
 from engine.loop import limits_for
 from engine.transport import AddressPolicy, Limits, post
 from history.choices import ErrorKind

@@ -18,9 +18,9 @@ from werkzeug import Response
 from catalogue.events import PURCHASE_EVENTS, EventType
 from catalogue.facts import PIX_HOURS
 from configurations.services import configuration_create
-from dispatcher.services import configuration_test_post, event_record
 from history.choices import OPEN_STATUSES, NotificationStatus
 from history.models import Notification
+from history.publishing import configuration_test_post, event_record
 from sales import lifecycle
 from sales.services import (
     cart_abandon,

@@ -15,8 +15,8 @@ from django.utils import timezone
 from catalogue import PayloadContext, payload_build, payload_form
 from catalogue.events import PURCHASE_EVENTS, EventType
 from configurations.services import configuration_create
-from dispatcher.services import notification_body
 from history.models import Event, Notification
+from history.publishing import notification_body
 from sales.lifecycle import PurchaseStatus, SubscriptionStatus
 from sales.models import Purchase, Subscription
 from sales.services import (

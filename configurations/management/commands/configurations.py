@@ -12,7 +12,7 @@ from configurations.services import signing_disable, signing_secret_rotate
 from core.cli import Command as BaseCommand
 from core.cli import dump_json, usage_error, validation_message
 from dispatcher.logging import mask_secret
-from dispatcher.services import (
+from history.publishing import (
     configuration_reenable,
     configuration_remove,
     configuration_stop,

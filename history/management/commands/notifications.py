@@ -13,10 +13,10 @@ from configurations.models import Configuration
 from core.cli import Command as BaseCommand
 from core.cli import dump_json, usage_error, validation_message
 from dispatcher.logging import mask_secret
-from dispatcher.services import bulk_resend_start, notification_resend
 from history import selectors as history_selectors
 from history.choices import NotificationStatus
 from history.models import Notification
+from history.publishing import bulk_resend_start, notification_resend
 
 
 def _iso(moment):

@@ -21,7 +21,7 @@ from configurations import selectors as configuration_selectors
 from configurations.cli import owner_or_error
 from core.cli import Command as BaseCommand
 from core.cli import dump_json, usage_error, validation_message
-from dispatcher.services import event_record
+from history.publishing import event_record
 from sales import selectors as sales_selectors
 from sales import services as sales_services
 from sales.lifecycle import STATUS_FOR_EVENT

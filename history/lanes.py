@@ -15,10 +15,10 @@ from collections.abc import Iterable
 
 import redis
 import structlog
+from celery import current_app
 from django.conf import settings
 
-from dispatcher.celery import app as celery_app
-from dispatcher.metrics import redis_client
+from core.redis import redis_client
 
 log = structlog.get_logger(__name__)
 
@@ -81,7 +81,7 @@ def ring(lanes: Iterable[str]) -> list[str]:
         try:
             if not redis_client().set(_ringing_key(lane), 1, nx=True, px=RINGING_MS):
                 continue  # one is on its way already
-            celery_app.send_task(DOORBELL_TASK, args=[lane], queue=lane)
+            current_app.send_task(DOORBELL_TASK, args=[lane], queue=lane)
         except Exception as exc:  # noqa: BLE001 - redis and kombu raise many kinds; all mean "not rung now"
             log.warning(
                 "doorbell_failed_will_sweep",
@@ -108,7 +108,7 @@ def bulk_resends_enqueue(job_ids: Iterable[int]) -> int:
     sent = 0
     for job_id in job_ids:
         try:
-            celery_app.send_task(BULK_RESEND_TASK, args=[job_id])
+            current_app.send_task(BULK_RESEND_TASK, args=[job_id])
         except Exception as exc:  # noqa: BLE001
             log.warning("enqueue_failed_will_sweep", bulk_resend=job_id, error=str(exc) or type(exc).__name__)
             break

@@ -1,5 +1,5 @@
 """Recording events: one transaction saves the event and one notification per matching configuration, each in
-its lane, and the lanes' doorbells ring once it commits (engine/doorbell.py).
+its lane, and the lanes' doorbells ring once it commits (history/lanes.py).
 
 ``event_publish`` is the only place that fans an event out. Its recipients are the producer's matching
 configurations and, for a sale made through an affiliate's hotlink, the affiliate's matching configurations;
@@ -32,10 +32,10 @@ from catalogue.facts import epoch_ms, sale_facts, test_sale_facts
 from configurations import selectors as configuration_selectors
 from configurations import services as configuration_services
 from configurations.models import Account, Configuration, Product
-from engine.doorbell import bulk_resends_enqueue, lane_for, ring
 from history import selectors as history_selectors
 from history import services as history_services
 from history.choices import NotificationStatus
+from history.lanes import bulk_resends_enqueue, lane_for, ring
 from history.models import BulkResend, Event, Notification
 
 
