@@ -20,6 +20,7 @@ import structlog
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
 from prometheus_client.registry import Collector
 
+from core.queues import QUEUES
 from core.redis import redis_client
 
 log = structlog.get_logger(__name__)
@@ -31,7 +32,6 @@ HEARTBEATS = "dispatcher:workers"
 LATENCY_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600, 14400)
 DURATION_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
 HEARTBEAT_EVERY = 5.0
-QUEUES = ("deliveries", "retries", "maintenance")
 
 
 def _bucket(value: float, buckets: tuple[float, ...]) -> str:

@@ -13,6 +13,7 @@ from pathlib import Path
 import dj_database_url
 from kombu import Queue
 
+from core.queues import DELIVERIES, MAINTENANCE, QUEUES
 from sandbox.embedded_redis import default_socket_path
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -226,17 +227,15 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "inte
 # lane; and the engine's own periodic work. A worker started without -Q consumes all three.
 # A noisy tenant can get its own queue (docs/deployment.md): "username=queue,username=queue".
 DISPATCHER_TENANT_QUEUES = dict(item.split("=", 1) for item in env_list("DISPATCHER_TENANT_QUEUES", []) if "=" in item)
-CELERY_TASK_QUEUES = tuple(
-    Queue(name) for name in dict.fromkeys(["deliveries", "retries", "maintenance", *DISPATCHER_TENANT_QUEUES.values()])
-)
+CELERY_TASK_QUEUES = tuple(Queue(name) for name in dict.fromkeys([*QUEUES, *DISPATCHER_TENANT_QUEUES.values()]))
 CELERY_TASK_ROUTES = {
-    "engine.doorbell": {"queue": "deliveries"},  # rung on the lane's own queue (history/lanes.py)
-    "engine.sweep": {"queue": "maintenance"},
-    "engine.purge_history": {"queue": "maintenance"},
-    "engine.bulk_resend": {"queue": "maintenance"},
-    "dispatcher.clear_expired_tokens": {"queue": "maintenance"},
-    "inbox.purge": {"queue": "maintenance"},
-    "receiver_checks.run": {"queue": "maintenance"},
+    "engine.doorbell": {"queue": DELIVERIES},  # rung on the lane's own queue (history/lanes.py)
+    "engine.sweep": {"queue": MAINTENANCE},
+    "engine.purge_history": {"queue": MAINTENANCE},
+    "engine.bulk_resend": {"queue": MAINTENANCE},
+    "dispatcher.clear_expired_tokens": {"queue": MAINTENANCE},
+    "inbox.purge": {"queue": MAINTENANCE},
+    "receiver_checks.run": {"queue": MAINTENANCE},
 }
 CELERY_TASK_DEFAULT_QUEUE = "maintenance"
 

@@ -16,10 +16,10 @@ from urllib.parse import urlsplit
 from core import hotmart
 from engine import retry, transport
 from engine.conf import DispatcherSettings
-from history.choices import NO_STATUS, AttemptTrigger, ErrorKind, NotificationStatus
+from history.choices import AttemptTrigger, ErrorKind, NotificationStatus
 from history.claims import Claimed, Record
 from history.lanes import lane_for
-from history.services import INTERRUPTED_MESSAGE, AttemptData, Transition
+from history.services import AttemptData, Transition, attempt_interrupted
 
 STATUS = {
     retry.Verdict.DELIVERED: NotificationStatus.DELIVERED,
@@ -201,20 +201,13 @@ def interrupted(
     manual = claimed.manual
     number = claimed.attempt_count + 1
     headers = _hotmart_headers(claimed, number)
-    attempt = AttemptData(
+    attempt = attempt_interrupted(
         number=number,
-        trigger=AttemptTrigger.MANUAL if manual else AttemptTrigger.AUTOMATIC,
+        manual=manual,
         started_at=claimed.interrupted_at,
-        duration_ms=0,
         request_url=claimed.configuration.url if claimed.configuration else "",
+        payload=claimed.payload,
         request_headers=transport.masked_headers(headers),
-        request_body_sha256=hashlib.sha256(claimed.payload.encode("utf-8")).hexdigest(),
-        response_status=NO_STATUS,
-        response_headers={},
-        response_body="",
-        response_body_truncated=False,
-        error_kind=ErrorKind.INTERRUPTED,
-        error_message=INTERRUPTED_MESSAGE,
         task_id=task_id,
     )
     if manual:

@@ -18,6 +18,7 @@ import structlog
 from celery import current_app
 from django.conf import settings
 
+from core.queues import DELIVERIES, RETRIES
 from core.redis import redis_client
 
 log = structlog.get_logger(__name__)
@@ -25,9 +26,6 @@ log = structlog.get_logger(__name__)
 DOORBELL_TASK = "engine.doorbell"
 BULK_RESEND_TASK = "engine.bulk_resend"
 
-# The delivery lanes (queues): see CELERY_TASK_QUEUES in dispatcher/settings.py.
-DELIVERIES = "deliveries"
-RETRIES = "retries"
 # A doorbell on its way: ringing again sends nothing until a worker answers it, or this many ms pass (a doorbell
 # taken by a worker that died is not answered).
 RINGING_MS = 5000

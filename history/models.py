@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from catalogue.events import EventType
 from configurations.models import Configuration, Product
+from core.queues import DELIVERIES
 from history.choices import OPEN_STATUSES, AttemptTrigger, BulkResendStatus, ErrorKind, NotificationStatus
 
 
@@ -57,7 +58,7 @@ class Notification(models.Model):
     last_attempt_at = models.DateTimeField(null=True, blank=True)
     next_attempt_at = models.DateTimeField(null=True, blank=True)
     # The Celery queue whose workers send it (history/lanes.py lane_for): deliveries, retries or a tenant's.
-    lane = models.CharField(max_length=64, default="deliveries")
+    lane = models.CharField(max_length=64, default=DELIVERIES)
     # A worker's claim: while locked_until is in the future nobody else sends it.
     locked_until = models.DateTimeField(null=True, blank=True)
     lock_token = models.UUIDField(null=True, blank=True)

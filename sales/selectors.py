@@ -172,10 +172,6 @@ def product_plans(*, product: Product) -> list[dict]:
     return plans_for(product) if product.is_subscription else []
 
 
-def product_modules(*, product: Product) -> list[dict[str, str]]:
-    return modules_for(product)
-
-
 def member_progress(*, purchase: Purchase) -> dict:
     """Whether the buyer can enter the members area, entered it, and which modules it completed."""
     modules = modules_for(purchase.product)

@@ -10,6 +10,7 @@ from honcho.manager import Manager
 from honcho.printer import Printer
 
 from core.cli import Command as BaseCommand
+from core.queues import DELIVERIES, MAINTENANCE, RETRIES
 
 
 class Command(BaseCommand):
@@ -47,8 +48,8 @@ class Command(BaseCommand):
             " --without-gossip --without-mingle -l INFO"
         )
         # Two workers, two lanes: a failing or hanging receiver only holds up the retries worker.
-        manager.add_process("worker", f"{worker} -n deliveries@%h -Q deliveries,maintenance", env=env)
-        manager.add_process("retries", f"{worker} -n retries@%h -Q retries", env=env)
+        manager.add_process("worker", f"{worker} -n {DELIVERIES}@%h -Q {DELIVERIES},{MAINTENANCE}", env=env)
+        manager.add_process(RETRIES, f"{worker} -n {RETRIES}@%h -Q {RETRIES}", env=env)
         manager.add_process("beat", f"{python} -m celery -A dispatcher beat -l INFO -s {schedule}", env=env)
         self.stdout.write(
             "\n".join(
