@@ -9,6 +9,8 @@ import time
 import uuid
 from datetime import UTC, datetime, timedelta
 
+from core.queues import DELIVERIES
+
 STATUSES = ["delivered"] * 90 + ["failed"] * 6 + ["retrying"] * 2 + ["cancelled"] * 2
 EVENTS = ["PURCHASE_APPROVED", "PURCHASE_COMPLETE", "PURCHASE_REFUNDED", "PURCHASE_CANCELED", "CLUB_FIRST_ACCESS"]
 
@@ -85,7 +87,7 @@ def seed(user, notifications: int, attempts_per_notification: int = 3, configura
                         moment,
                         moment,
                         moment,
-                        "deliveries",
+                        DELIVERIES,
                         "",
                     )
                 )

@@ -24,6 +24,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from core.queues import DELIVERIES, MAINTENANCE, RETRIES  # noqa: E402 - after the path
+
 RESULTS = ROOT / "bench" / "results"
 
 
@@ -129,9 +131,9 @@ class Workers:
 
     def __init__(self, count: int, concurrency: int, env: dict[str, str], log_dir: Path):
         env = {**env, "DISPATCHER_CONCURRENCY": str(concurrency)}
-        lanes = [(f"bench{index}", "deliveries,maintenance") for index in range(count)]
+        lanes = [(f"bench{index}", f"{DELIVERIES},{MAINTENANCE}") for index in range(count)]
         self.processes = [self._start(name, queues, env, log_dir) for name, queues in lanes]
-        self.retries = self._start("retries", "retries", env, log_dir)
+        self.retries = self._start(RETRIES, RETRIES, env, log_dir)
 
     @classmethod
     def _start(cls, name: str, queues: str, env: dict[str, str], log_dir: Path) -> subprocess.Popen:
@@ -207,7 +209,7 @@ class Bench:
 
     def record(self, count: int) -> float:
         """Record ``count`` purchase events; answers the seconds it took."""
-        from dispatcher.services import event_record
+        from history.publishing import event_record
 
         started = time.monotonic()
         for _ in range(count):
@@ -287,7 +289,7 @@ class Bench:
     def record_at(self, *, rate: float, count: int) -> dict[str, float]:
         """Record ``count`` events at a steady ``rate`` per second, the workers running; answers when each
         event was recorded, by its id."""
-        from dispatcher.services import event_record
+        from history.publishing import event_record
 
         time.sleep(3)  # let the workers connect before the clock starts
         recorded: dict[str, float] = {}

@@ -16,8 +16,8 @@ from django.views.decorators.http import require_POST
 
 from configurations import selectors, services
 from configurations.forms import AffiliateForm, SharingForm
-from dispatcher.dashboard.forms import apply_errors, form_keep, form_kept
-from dispatcher.dashboard.once import acts_once
+from web.dashboard.forms import apply_errors, form_keep, form_kept
+from web.dashboard.once import acts_once
 
 app_name = "affiliates"
 

@@ -15,8 +15,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from catalogue.events import HOOK_EVENTS, PayloadVersion
 from configurations import selectors, services
-from configurations.events import HOOK_EVENTS, PayloadVersion
 from configurations.models import Affiliation, Configuration, Product
 from configurations.serializers import (
     AccountSerializer,
@@ -37,15 +37,15 @@ from configurations.serializers import (
     ProductSerializer,
     TestPostSerializer,
 )
-from dispatcher.api.errors import service_errors, validated
-from dispatcher.api.views import OwnedObjectViewSet
-from dispatcher.services import (
+from history.publishing import (
     configuration_reenable,
     configuration_remove,
     configuration_stop,
     configuration_test_post,
 )
 from history.serializers import NotificationSummarySerializer
+from web.api.errors import service_errors, validated
+from web.api.views import OwnedObjectViewSet
 
 
 def product_or_400(

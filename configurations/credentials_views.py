@@ -18,8 +18,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 from configurations import selectors, services
 from configurations.credentials import MASK, basic_masked, basic_value
 from configurations.services import CREDENTIAL_NAME_MAX
-from dispatcher.dashboard.forms import apply_errors, form_keep, form_kept
-from dispatcher.dashboard.once import acts_once
+from web.dashboard.forms import apply_errors, form_keep, form_kept
+from web.dashboard.once import acts_once
 
 app_name = "credentials"
 

@@ -7,9 +7,9 @@ from decimal import Decimal
 from django import forms
 from django.core.exceptions import ValidationError
 
-from configurations.events import EVENT_GROUPS, PURCHASE_EVENTS, EventType, PayloadVersion
+from catalogue.events import EVENT_GROUPS, PURCHASE_EVENTS, EventType, PayloadVersion
+from catalogue.plans import PLAN_PERIODS, derived_price
 from configurations.models import Configuration, Product
-from configurations.plans import PLAN_PERIODS, derived_price
 from configurations.services import PRICE_MAX, PRODUCT_ID_MAX, PRODUCT_NAME_MAX, WARRANTY_DAYS_MAX
 from configurations.validators import validate_target_url
 

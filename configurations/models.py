@@ -8,7 +8,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import models
 
-from configurations.events import EventType, PayloadVersion
+from catalogue.events import EventType, PayloadVersion
 
 
 class Account(models.Model):
@@ -44,7 +44,7 @@ class Product(models.Model):
     warranty_days = models.PositiveSmallIntegerField(default=7)
     support_email = models.EmailField(blank=True)
     # A subscription product's plans, as its owner set them: [{"key": "monthly", "price": "97.00"}, ...] (keys
-    # from dispatcher.facts.PLAN_PERIODS). Empty: the three plans derived from ``price`` (dispatcher.facts).
+    # from catalogue.facts.PLAN_PERIODS). Empty: the three plans derived from ``price`` (catalogue.facts).
     plans = models.JSONField(default=list, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 

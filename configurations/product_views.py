@@ -12,12 +12,12 @@ from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.views.decorators.http import require_http_methods
 
+from catalogue.plans import plans_for
 from configurations import selectors, services
 from configurations.forms import ProductForm
 from configurations.models import Product
-from configurations.plans import plans_for
-from dispatcher.dashboard.forms import apply_errors, form_keep, form_kept
-from dispatcher.dashboard.once import acts_once
+from web.dashboard.forms import apply_errors, form_keep, form_kept
+from web.dashboard.once import acts_once
 
 app_name = "products"
 

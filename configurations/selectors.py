@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
+from decimal import Decimal
 
 from django.contrib.auth import get_user_model
 from django.db.models import Count, Max, Q, QuerySet
@@ -129,3 +131,17 @@ def product_affiliate_counts(*, owner_id: int) -> dict[int, int]:
     """How many affiliates sell each of the owner's products: {product pk: count}."""
     rows = Affiliation.objects.filter(product__owner_id=owner_id).values("product_id").annotate(n=Count("id"))
     return {row["product_id"]: row["n"] for row in rows}
+
+
+def test_product(*, owner) -> Product:
+    """The product of test posts, never saved: like Hotmart's test button, id 0 and a test name."""
+    return Product(
+        owner=owner,
+        name="Produto de teste",
+        hotmart_id=0,
+        ucode=uuid.UUID(int=0),
+        price=Decimal("1500.00"),
+        currency="BRL",
+        is_subscription=True,
+        support_email="suporte@example.com",
+    )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from configurations.events import HOOK_EVENTS, EventType, PayloadVersion
+from catalogue.events import HOOK_EVENTS, EventType, PayloadVersion
 from configurations.models import Account, Affiliation, Configuration, Product
 from configurations.validators import receiver_url_validator
 

@@ -22,10 +22,10 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from oauth2_provider.models import AccessToken, Application, clear_expired
 
+from catalogue.events import HOOK_EVENTS, PURCHASE_EVENTS, EventType, PayloadVersion
+from catalogue.plans import DEFAULT_PLAN_KEYS, PLAN_PERIODS
 from configurations.credentials import basic_value
-from configurations.events import HOOK_EVENTS, PURCHASE_EVENTS, EventType, PayloadVersion
 from configurations.models import Account, Affiliation, Configuration, Product, SigningSecret
-from configurations.plans import DEFAULT_PLAN_KEYS, PLAN_PERIODS
 from configurations.validators import validate_target_url
 from core.numbers import NotANumber, finite_decimal
 
@@ -81,7 +81,7 @@ def _clean_price(value, field: str, errors: dict[str, str]) -> Decimal | None:
 
 def _clean_plans(plans, errors: dict[str, str]) -> list[dict[str, str | None]]:
     """[{"key", "price"}] in period order; a price of None follows the product's price (see
-    ``configurations.plans``), and an empty list gives the product the three default plans."""
+    ``catalogue.plans``), and an empty list gives the product the three default plans."""
     cleaned: dict[str, str | None] = {}
     for entry in plans or ():
         entry = entry if isinstance(entry, dict) else {}
@@ -148,7 +148,7 @@ def product_create(
     """Create a product; without ``hotmart_id`` a free 7-digit id is chosen, as Hotmart's look.
 
     ``plans`` (subscription products): [{"key": "monthly", "price": "97.00"}, ...], keys from
-    ``configurations.plans.PLAN_PERIODS``; left out, the three plans derived from the price.
+    ``catalogue.plans.PLAN_PERIODS``; left out, the three plans derived from the price.
     """
     values, errors = _clean_product(
         name=name,

@@ -21,11 +21,11 @@ from configurations import services as configuration_services
 from configurations.forms import ConfigurationForm, DisableForm, SendTestForm
 from configurations.models import Configuration
 from core.secrets import mask_secret
-from dispatcher import services as dispatcher_services
-from dispatcher.dashboard.forms import form_keep, form_kept
-from dispatcher.dashboard.http import is_htmx
-from dispatcher.dashboard.once import acts_once
+from history import publishing
 from history import selectors as history_selectors
+from web.dashboard.forms import form_keep, form_kept
+from web.dashboard.http import is_htmx
+from web.dashboard.once import acts_once
 
 
 def _owned(request, pk: int) -> Configuration:
@@ -109,7 +109,7 @@ def configuration_edit(request, pk: int):
             form.add_error(None, exc)
         else:
             if not configuration.is_active and request.POST.get("enable"):
-                dispatcher_services.configuration_reenable(configuration=configuration)
+                publishing.configuration_reenable(configuration=configuration)
                 messages.success(request, f"Configuration “{configuration.name}” saved and enabled.")
             elif not configuration.is_active:
                 messages.info(request, f"Configuration “{configuration.name}” saved; it stays disabled.")
@@ -133,7 +133,7 @@ def configuration_enable(request, pk: int):
     if configuration.is_active:
         messages.info(request, f"Configuration “{configuration.name}” is already active.")
     else:
-        dispatcher_services.configuration_reenable(configuration=configuration)
+        publishing.configuration_reenable(configuration=configuration)
         messages.success(request, f"Configuration “{configuration.name}” enabled: new events go to it again.")
     return redirect(f"{reverse('configurations:list')}#configuration-{configuration.pk}")
 
@@ -164,7 +164,7 @@ def configuration_disable(request, pk: int):
         form_keep(request, key, form)
         return redirect("configurations:disable", pk=configuration.pk)
     reason = form.reason_text()
-    stopped = dispatcher_services.configuration_stop(configuration_id=configuration.pk, reason=reason)
+    stopped = publishing.configuration_stop(configuration_id=configuration.pk, reason=reason)
     if stopped is None:
         messages.info(request, f"Configuration “{configuration.name}” was already disabled.")
     else:
@@ -180,7 +180,7 @@ def configuration_remove(request, pk: int):
     configuration = _owned(request, pk)
     if request.method == "POST":
         name = configuration.name
-        dispatcher_services.configuration_remove(configuration=configuration)
+        publishing.configuration_remove(configuration=configuration)
         messages.success(request, f"Configuration “{name}” removed. Its history stays in History.")
         return redirect("configurations:list")
     return render(request, "configurations/confirm_remove.html", {"configuration": configuration})
@@ -200,7 +200,7 @@ def configuration_test(request, pk: int):
         messages.error(request, f"Test post not sent: {error}")
         return redirect("configurations:list")
     try:
-        notification = dispatcher_services.configuration_test_post(
+        notification = publishing.configuration_test_post(
             owner=request.user, configuration=configuration, event_type=form.cleaned_data["event_type"]
         )
     except ValidationError as exc:

@@ -15,8 +15,8 @@ from collections.abc import Iterable, Mapping
 from urllib.parse import quote, quote_plus, unquote_plus
 
 from core.documents import NOT_JSON, parse_json
+from core.hotmart import HOTTOK_HEADER
 
-HOTTOK_HEADER = "X-HOTMART-HOTTOK"
 HOTTOK_FIELD = "hottok"
 SECRET_HEADERS = frozenset({HOTTOK_HEADER.lower(), "authorization"})
 # Names that say a value is a secret: log keys, URL query parameters.

@@ -8,16 +8,19 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dispatcher.settings")
 
 app = Celery("dispatcher")
 app.config_from_object("django.conf:settings", namespace="CELERY")
+# The current app of every thread: history.lanes and the receiver checks send their tasks through
+# ``celery.current_app``, so that nothing below the project package imports it.
+app.set_default()
 # Celery's Django fixup closes every database connection before and after every task unless this is set:
 # a new PostgreSQL connection (a forked backend) per task. Workers keep their connections instead; one that
 # broke (a database restart) is closed and opened again by the engine's retries (engine.batches.db_retrying).
 app.conf.update(CELERY_DB_REUSE_MAX=10**9)
-app.autodiscover_tasks(["dispatcher", "engine", "inbox", "receiver_checks"])
+app.autodiscover_tasks(["configurations", "engine", "inbox", "receiver_checks"])
 
 
 @app.on_after_finalize.connect
 def _schedule_periodic_tasks(sender, **_kwargs):
-    from dispatcher.conf import dispatcher_settings
+    from engine.conf import dispatcher_settings
 
     conf = dispatcher_settings()
     sender.add_periodic_task(conf.sweep_interval, sender.signature("engine.sweep"), name="ring lanes with due work")

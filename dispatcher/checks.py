@@ -5,13 +5,13 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.checks import Error, Tags, register
 
-from dispatcher.conf import MODES
+from engine.conf import MODES
 
 
 @register(Tags.compatibility, deploy=False)
 def check_dispatcher_settings(app_configs=None, **kwargs):
     from core.addresses import parse_networks
-    from dispatcher.conf import dispatcher_settings
+    from engine.conf import dispatcher_settings
 
     errors = []
 

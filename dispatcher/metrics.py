@@ -14,13 +14,14 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
-from functools import lru_cache
 
 import redis
 import structlog
-from django.conf import settings
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
 from prometheus_client.registry import Collector
+
+from core.queues import QUEUES
+from core.redis import redis_client
 
 log = structlog.get_logger(__name__)
 
@@ -31,13 +32,6 @@ HEARTBEATS = "dispatcher:workers"
 LATENCY_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600, 14400)
 DURATION_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
 HEARTBEAT_EVERY = 5.0
-QUEUES = ("deliveries", "retries", "maintenance")
-
-
-@lru_cache(maxsize=1)
-def redis_client() -> redis.Redis:
-    """The process's Redis client for the product's own keys (metrics, heartbeats, doorbells)."""
-    return redis.Redis.from_url(settings.REDIS_URL, socket_timeout=2, socket_connect_timeout=2)
 
 
 def _bucket(value: float, buckets: tuple[float, ...]) -> str:

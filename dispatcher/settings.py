@@ -13,7 +13,8 @@ from pathlib import Path
 import dj_database_url
 from kombu import Queue
 
-from dispatcher.embedded_redis import default_socket_path
+from core.queues import DELIVERIES, MAINTENANCE, QUEUES
+from sandbox.embedded_redis import default_socket_path
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(os.environ.get("DISPATCHER_DATA_DIR", BASE_DIR / "data")).resolve()
@@ -108,11 +109,13 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "dispatcher.apps.DispatcherConfig",
+    "web.apps.WebConfig",
     "configurations.apps.ConfigurationsConfig",
     "history.apps.HistoryConfig",
     "sales.apps.SalesConfig",
     "inbox.apps.InboxConfig",
     "receiver_checks.apps.ReceiverChecksConfig",
+    "sandbox.apps.SandboxConfig",
 ]
 
 MIDDLEWARE = [
@@ -157,7 +160,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "dispatcher.dashboard.context.dashboard",
+                "web.dashboard.context.dashboard",
             ],
         },
     },
@@ -228,21 +231,19 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "inte
 # lane; and the engine's own periodic work. A worker started without -Q consumes all three.
 # A noisy tenant can get its own queue (docs/deployment.md): "username=queue,username=queue".
 DISPATCHER_TENANT_QUEUES = dict(item.split("=", 1) for item in env_list("DISPATCHER_TENANT_QUEUES", []) if "=" in item)
-CELERY_TASK_QUEUES = tuple(
-    Queue(name) for name in dict.fromkeys(["deliveries", "retries", "maintenance", *DISPATCHER_TENANT_QUEUES.values()])
-)
+CELERY_TASK_QUEUES = tuple(Queue(name) for name in dict.fromkeys([*QUEUES, *DISPATCHER_TENANT_QUEUES.values()]))
 CELERY_TASK_ROUTES = {
-    "engine.doorbell": {"queue": "deliveries"},  # rung on the lane's own queue (engine/doorbell.py)
-    "engine.sweep": {"queue": "maintenance"},
-    "engine.purge_history": {"queue": "maintenance"},
-    "engine.bulk_resend": {"queue": "maintenance"},
-    "dispatcher.clear_expired_tokens": {"queue": "maintenance"},
-    "inbox.purge": {"queue": "maintenance"},
-    "receiver_checks.run": {"queue": "maintenance"},
+    "engine.doorbell": {"queue": DELIVERIES},  # rung on the lane's own queue (history/lanes.py)
+    "engine.sweep": {"queue": MAINTENANCE},
+    "engine.purge_history": {"queue": MAINTENANCE},
+    "engine.bulk_resend": {"queue": MAINTENANCE},
+    "dispatcher.clear_expired_tokens": {"queue": MAINTENANCE},
+    "inbox.purge": {"queue": MAINTENANCE},
+    "receiver_checks.run": {"queue": MAINTENANCE},
 }
 CELERY_TASK_DEFAULT_QUEUE = "maintenance"
 
-# --- The product's own settings (read through dispatcher.conf; checked by dispatcher.checks) -------------
+# --- The product's own settings (read through engine.conf; checked by dispatcher.checks) -------------
 _SANDBOX_SCHEDULE = "2,4,8,16"
 _PRODUCTION_SCHEDULE = "900,1800,3600,7200"
 
@@ -346,15 +347,15 @@ STORAGES = {
 REST_FRAMEWORK = {
     # Bearer first: a request without credentials is answered 401 with `WWW-Authenticate: Bearer`.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "dispatcher.api.auth.BearerTokenAuthentication",
+        "web.api.auth.BearerTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["dispatcher.api.auth.IsProducer"],
+    "DEFAULT_PERMISSION_CLASSES": ["web.api.auth.IsProducer"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["dispatcher.api.parsers.BoundedJSONParser"],
-    "EXCEPTION_HANDLER": "dispatcher.api.errors.api_exception_handler",
-    "DEFAULT_SCHEMA_CLASS": "dispatcher.api.schema.AutoSchema",
-    "DEFAULT_METADATA_CLASS": "dispatcher.api.metadata.OptionsMetadata",
+    "DEFAULT_PARSER_CLASSES": ["web.api.parsers.BoundedJSONParser"],
+    "EXCEPTION_HANDLER": "web.api.errors.api_exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "web.api.schema.AutoSchema",
+    "DEFAULT_METADATA_CLASS": "web.api.metadata.OptionsMetadata",
 }
 
 # Access tokens for the API: OAuth2 client credentials (django-oauth-toolkit), issued by the Hotmart-shaped
@@ -396,10 +397,10 @@ SPECTACULAR_SETTINGS = {
     "OAUTH2_TOKEN_URL": "/security/oauth/token",
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
-        "dispatcher.api.schema.document_token_endpoint",
+        "web.api.schema.document_token_endpoint",
     ],
     "ENUM_NAME_OVERRIDES": {
-        "EventTypeEnum": "configurations.events.EventType",
+        "EventTypeEnum": "catalogue.events.EventType",
         "NotificationStatusEnum": "history.choices.NotificationStatus",
         "ConfigurationStatusEnum": "configurations.models.Configuration.Status",
         "BulkResendStatusEnum": "history.choices.BulkResendStatus",

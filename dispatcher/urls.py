@@ -3,12 +3,13 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from configurations.documentation import documentation
 from dispatcher import views
-from dispatcher.api.oauth import HotmartTokenView
-from dispatcher.dashboard import views as dashboard_views
+from history.overview import overview
+from web.api.oauth import HotmartTokenView
 
 urlpatterns = [
-    path("", dashboard_views.overview, name="overview"),
+    path("", overview, name="overview"),
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("configurations/", include("configurations.urls")),
@@ -16,8 +17,8 @@ urlpatterns = [
     path("simulator/", include("sales.urls")),
     path("inboxes/", include("inbox.pages")),
     path("receiver-checks/", include("receiver_checks.urls")),
-    path("documentation/", dashboard_views.documentation, name="documentation"),
-    path("documentation/<str:event_type>/", dashboard_views.documentation, name="documentation_event"),
+    path("documentation/", documentation, name="documentation"),
+    path("documentation/<str:event_type>/", documentation, name="documentation_event"),
     path("admin/", admin.site.urls),
     path("health", views.health, name="health"),
     path("health/live", views.live, name="health-live"),
@@ -26,7 +27,7 @@ urlpatterns = [
     path("products/", include("configurations.product_views")),
     path("affiliates/", include("configurations.affiliate_views")),
     path("security/oauth/token", HotmartTokenView.as_view(), name="oauth-token"),
-    path("api/", include("dispatcher.api.urls")),
+    path("api/", include("dispatcher.api_urls")),
     path("inbox/", RedirectView.as_view(pattern_name="inboxes:list"), name="inbox-pages"),  # a common slip
     path("inbox/", include("inbox.urls")),
 ]

@@ -13,13 +13,14 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
+from core import hotmart
 from core.secrets import mask_answer, masked_headers
-from dispatcher.conf import DispatcherSettings
 from engine import retry, transport
-from engine.doorbell import lane_for
-from history.choices import NO_STATUS, AttemptTrigger, ErrorKind, NotificationStatus
+from engine.conf import DispatcherSettings
+from history.choices import AttemptTrigger, ErrorKind, NotificationStatus
 from history.claims import Claimed, Record
-from history.services import INTERRUPTED_MESSAGE, AttemptData, Transition
+from history.lanes import lane_for
+from history.services import AttemptData, Transition, attempt_interrupted
 
 STATUS = {
     retry.Verdict.DELIVERED: NotificationStatus.DELIVERED,
@@ -78,7 +79,7 @@ def prepare(claimed: Claimed, *, signing_secrets: list[str], task_id: str = "") 
     headers = _hotmart_headers(claimed, number)
     body = claimed.payload.encode("utf-8")
     if claimed.configuration.signing_enabled and signing_secrets:
-        headers |= transport.sign(
+        headers |= hotmart.sign(
             secrets=signing_secrets, message_id=str(claimed.event_uuid), timestamp=int(time.time()), body=body
         )
     url = claimed.configuration.url
@@ -86,7 +87,7 @@ def prepare(claimed: Claimed, *, signing_secrets: list[str], task_id: str = "") 
 
 
 def _hotmart_headers(claimed: Claimed, number: int) -> dict[str, str]:
-    return transport.build_headers(
+    return hotmart.build_headers(
         hottok=claimed.hottok,
         content_type=claimed.content_type,
         delivery_id=claimed.pk,
@@ -205,20 +206,13 @@ def interrupted(
     manual = claimed.manual
     number = claimed.attempt_count + 1
     headers = _hotmart_headers(claimed, number)
-    attempt = AttemptData(
+    attempt = attempt_interrupted(
         number=number,
-        trigger=AttemptTrigger.MANUAL if manual else AttemptTrigger.AUTOMATIC,
+        manual=manual,
         started_at=claimed.interrupted_at,
-        duration_ms=0,
         request_url=claimed.configuration.url if claimed.configuration else "",
+        payload=claimed.payload,
         request_headers=masked_headers(headers),
-        request_body_sha256=hashlib.sha256(claimed.payload.encode("utf-8")).hexdigest(),
-        response_status=NO_STATUS,
-        response_headers={},
-        response_body="",
-        response_body_truncated=False,
-        error_kind=ErrorKind.INTERRUPTED,
-        error_message=INTERRUPTED_MESSAGE,
         task_id=task_id,
     )
     if manual:

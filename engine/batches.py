@@ -19,12 +19,12 @@ from django.utils import timezone
 
 from configurations import selectors as configuration_selectors
 from configurations import services as configuration_services
-from dispatcher.conf import DispatcherSettings
-from dispatcher.services import configuration_gone, configuration_stop
-from engine import attempts, doorbell
+from engine import attempts
 from engine.attempts import Outcome, Send
-from engine.doorbell import DELIVERIES, lane_for
-from history import claims
+from engine.conf import DispatcherSettings
+from history import claims, lanes
+from history.lanes import DELIVERIES, lane_for
+from history.publishing import configuration_gone, configuration_stop
 
 log = structlog.get_logger(__name__)
 T = TypeVar("T")
@@ -183,7 +183,7 @@ def reroute_slow(*, configuration_id: int, owner_id: int) -> int:
 def _ring_once_saved(lane: str, moved: int) -> None:
     """Notifications moved to ``lane`` may be due now: its workers hear of it at once, not at the next sweep."""
     if moved:
-        transaction.on_commit(lambda: doorbell.ring([lane]))
+        transaction.on_commit(lambda: lanes.ring([lane]))
 
 
 def db_retrying(fn: Callable[[], T], *, within: float = 20.0) -> T:

@@ -36,9 +36,10 @@ import structlog
 from django.utils import timezone
 
 from dispatcher import metrics
-from dispatcher.conf import DispatcherSettings, dispatcher_settings
-from engine import attempts, batches, doorbell, transport
+from engine import attempts, batches, transport
 from engine.attempts import Outcome, Send
+from engine.conf import DispatcherSettings, dispatcher_settings
+from history import lanes
 
 log = structlog.get_logger(__name__)
 
@@ -275,7 +276,7 @@ class Engine:
         if now - lane.rang_others_at < 0.5:
             return
         lane.rang_others_at = now
-        self.loop.run_in_executor(None, doorbell.ring, [lane.name])
+        self.loop.run_in_executor(None, lanes.ring, [lane.name])
 
     def _wake_later(self, lane: _Lane, delay: float) -> None:
         at = self.loop.time() + delay

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from dispatcher.conf import DispatcherSettings
+from engine.conf import DispatcherSettings
 from history.choices import URL_ERROR_KINDS, URL_ERROR_STATUS_CODES, ErrorKind
 
 

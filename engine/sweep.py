@@ -9,9 +9,8 @@ import structlog
 from django.db import transaction
 from django.utils import timezone
 
-from dispatcher.conf import dispatcher_settings
-from engine import doorbell
-from history import claims
+from engine.conf import dispatcher_settings
+from history import claims, lanes
 from history import selectors as history_selectors
 from history import services as history_services
 from history.choices import BulkResendStatus
@@ -25,7 +24,7 @@ def notifications_sweep(*, now: datetime | None = None) -> list[str]:
     answers the lanes rung. A lane whose doorbell is already waiting in its queue is not rung twice."""
     conf = dispatcher_settings()
     now = now or timezone.now()
-    rung = doorbell.ring(claims.lanes_with_work(lanes=doorbell.all_lanes(), now=now))
+    rung = lanes.ring(claims.lanes_with_work(lanes=lanes.all_lanes(), now=now))
     if rung:
         log.info("swept", rung=rung)
     closed = history_services.notifications_close_interrupted(now=now)
@@ -34,7 +33,7 @@ def notifications_sweep(*, now: datetime | None = None) -> list[str]:
     jobs = history_selectors.bulk_resends_stalled(now=now, grace_seconds=conf.stuck_grace)
     if jobs:
         history_services.bulk_resends_mark_enqueued(job_ids=jobs, at=now)
-        doorbell.bulk_resends_enqueue(jobs)
+        lanes.bulk_resends_enqueue(jobs)
     return rung
 
 
@@ -52,7 +51,7 @@ def bulk_resend_run(*, job_id: int, batch_size: int = 500) -> int:
     )
     if job is None:
         return 0
-    lane = doorbell.lane_for(failing=job.configuration.failing_since is not None, owner_id=job.owner_id)
+    lane = lanes.lane_for(failing=job.configuration.failing_since is not None, owner_id=job.owner_id)
     requested = 0
     cursor = job.last_notification_id
     while True:
@@ -66,7 +65,7 @@ def bulk_resend_run(*, job_id: int, batch_size: int = 500) -> int:
                 job_id=job.pk, last_notification_id=ids[-1], requested=len(fresh), now=now
             )
         if fresh:
-            doorbell.ring([lane])
+            lanes.ring([lane])
         requested += len(fresh)
         cursor = ids[-1]
     history_services.bulk_resend_finish(job_id=job.pk, now=timezone.now())

@@ -13,10 +13,7 @@ guard lives: every address a name resolves to is checked, and the connection goe
 from __future__ import annotations
 
 import asyncio
-import base64
 import email.utils
-import hashlib
-import hmac
 import ipaddress
 import os
 import socket
@@ -35,13 +32,8 @@ from aiohttp.abc import AbstractResolver, ResolveResult
 from django.utils import timezone
 
 from core.addresses import SANDBOX_POLICY, AddressPolicy
-from core.secrets import HOTTOK_HEADER
-from dispatcher.conf import USER_AGENT
 from history.choices import NO_STATUS, ErrorKind
 
-DELIVERY_HEADER = "X-Dispatcher-Delivery-Id"
-ATTEMPT_HEADER = "X-Dispatcher-Attempt"
-EVENT_HEADER = "X-Dispatcher-Event-Id"
 _CHUNK = 16 * 1024
 # Idle keep-alive connections are closed after this long: below the keep-alive timeout of most servers, so
 # a POST rarely meets a connection the receiver has just closed.
@@ -80,28 +72,6 @@ class TransportResult:
         return 200 <= self.status_code < 300
 
 
-def build_headers(*, hottok: str, content_type: str, delivery_id: int, attempt: int, event_id: str) -> dict[str, str]:
-    return {
-        "Content-Type": content_type,
-        HOTTOK_HEADER: hottok,
-        "User-Agent": USER_AGENT,
-        "Accept": "*/*",
-        "Accept-Encoding": "identity",
-        DELIVERY_HEADER: str(delivery_id),
-        ATTEMPT_HEADER: str(attempt),
-        EVENT_HEADER: event_id,
-    }
-
-
-def sign(*, secrets: list[str], message_id: str, timestamp: int, body: bytes) -> dict[str, str]:
-    """Standard Webhooks signature headers: one ``v1,<base64 HMAC-SHA256>`` per secret, space-separated."""
-    signed = f"{message_id}.{timestamp}.".encode() + body
-    signatures = []
-    for secret in secrets:
-        key = base64.b64decode(secret.removeprefix("whsec_"))
-        digest = hmac.new(key, signed, hashlib.sha256).digest()
-        signatures.append("v1," + base64.b64encode(digest).decode())
-    return {"webhook-id": message_id, "webhook-timestamp": str(timestamp), "webhook-signature": " ".join(signatures)}
 
 
 class BlockedAddress(OSError):

@@ -1,6 +1,6 @@
 """API resources: record events, read notifications with their attempts, resend one or many.
 
-Thin views over ``dispatcher.services`` (which write) and ``history.selectors`` (which read), scoped to the
+Thin views over ``history.publishing`` (which write) and ``history.selectors`` (which read), scoped to the
 caller: another producer's id answers 404, like an id that does not exist.
 """
 
@@ -17,11 +17,9 @@ from rest_framework.response import Response
 
 from configurations import selectors as configuration_selectors
 from configurations.api import product_or_400, product_rule
-from dispatcher.api.errors import Conflict, ErrorSerializer, service_errors, validated
-from dispatcher.api.views import OwnedObjectViewSet, page_body
-from dispatcher.services import bulk_resend_start, event_record, notification_resend
 from history import selectors
 from history.models import BulkResend, Event, Notification
+from history.publishing import bulk_resend_start, event_record, notification_resend
 from history.serializers import (
     BulkResendCreateSerializer,
     BulkResendListSerializer,
@@ -35,6 +33,8 @@ from history.serializers import (
     NotificationSummarySerializer,
     RevealSerializer,
 )
+from web.api.errors import Conflict, ErrorSerializer, service_errors, validated
+from web.api.views import OwnedObjectViewSet, page_body
 
 
 @extend_schema(tags=["events"])

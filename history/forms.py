@@ -7,7 +7,7 @@ from datetime import datetime, time, timedelta
 from django import forms
 from django.utils import timezone
 
-from configurations.events import EventType
+from catalogue.events import EventType
 from history.choices import NotificationStatus
 from history.selectors import NotificationFilters
 

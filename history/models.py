@@ -9,8 +9,9 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from configurations.events import EventType
+from catalogue.events import EventType
 from configurations.models import Configuration, Product
+from core.queues import DELIVERIES
 from history.choices import OPEN_STATUSES, AttemptTrigger, BulkResendStatus, ErrorKind, NotificationStatus
 
 
@@ -56,8 +57,8 @@ class Notification(models.Model):
     last_status_code = models.IntegerField(null=True, blank=True)
     last_attempt_at = models.DateTimeField(null=True, blank=True)
     next_attempt_at = models.DateTimeField(null=True, blank=True)
-    # The Celery queue whose workers send it (engine/doorbell.py lane_for): deliveries, retries or a tenant's.
-    lane = models.CharField(max_length=64, default="deliveries")
+    # The Celery queue whose workers send it (history/lanes.py lane_for): deliveries, retries or a tenant's.
+    lane = models.CharField(max_length=64, default=DELIVERIES)
     # A worker's claim: while locked_until is in the future nobody else sends it.
     locked_until = models.DateTimeField(null=True, blank=True)
     lock_token = models.UUIDField(null=True, blank=True)

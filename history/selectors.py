@@ -17,11 +17,8 @@ from django.utils.dateparse import parse_datetime
 from configurations.models import Configuration
 from history.choices import (
     OPEN_STATUSES,
-    URL_ERROR_KINDS,
-    URL_ERROR_STATUS_CODES,
     AttemptTrigger,
     BulkResendStatus,
-    ErrorKind,
     NotificationStatus,
 )
 from history.models import Attempt, BulkResend, Event, Notification
@@ -72,18 +69,6 @@ def _bulk_resend_window(job: BulkResend) -> QuerySet[Notification]:
 
 def _bulk_resend_scope(job: BulkResend) -> QuerySet[Notification]:
     return _bulk_resend_window(job).filter(status__in=job.statuses)
-
-
-def notification_earlier_attempts_all_url_errors(*, notification_id: int) -> bool:
-    """True when every automatic attempt recorded so far found the URL in error (or there was none)."""
-    url_error = Q(error_kind__in=URL_ERROR_KINDS) | Q(
-        error_kind=ErrorKind.HTTP_STATUS, response_status__in=URL_ERROR_STATUS_CODES
-    )
-    return not (
-        Attempt.objects.filter(notification_id=notification_id, trigger=AttemptTrigger.AUTOMATIC)
-        .exclude(url_error)
-        .exists()
-    )
 
 
 # --- For people: history, detail, overview ----------------------------------------------------------------

@@ -6,7 +6,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from configurations.events import EventType
+from catalogue.events import EventType
 from configurations.serializers import id_field
 from core.documents import NOT_JSON, parse_json
 from core.secrets import mask_body

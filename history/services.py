@@ -17,7 +17,8 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from history.choices import OPEN_STATUSES, AttemptTrigger, BulkResendStatus, ErrorKind, NotificationStatus
+from core.queues import DELIVERIES
+from history.choices import NO_STATUS, OPEN_STATUSES, AttemptTrigger, BulkResendStatus, ErrorKind, NotificationStatus
 from history.models import Attempt, BulkResend, Event, Notification
 
 
@@ -50,7 +51,7 @@ class NewNotification:
     payload: str
     content_type: str = "application/json"
     owner_id: int | None = None  # the configuration's owner when not the event's: an affiliate credited with the sale
-    lane: str = "deliveries"  # the Celery queue whose workers send it
+    lane: str = DELIVERIES  # the Celery queue whose workers send it
 
 
 def notifications_create(
@@ -79,10 +80,7 @@ def notifications_create(
         )
         for item in items
     ]
-    created = Notification.objects.bulk_create(notifications)
-    if any(n.pk is None for n in created):  # backends that do not return ids from bulk inserts
-        created = list(Notification.objects.filter(event=event).order_by("id"))
-    return created
+    return Notification.objects.bulk_create(notifications)
 
 
 @dataclass(frozen=True)
@@ -144,6 +142,37 @@ INTERRUPTED_MESSAGE = (
 )
 
 
+def attempt_interrupted(
+    *,
+    number: int,
+    manual: bool,
+    started_at: datetime,
+    request_url: str,
+    payload: str,
+    request_headers: dict | None = None,
+    task_id: str = "",
+) -> AttemptData:
+    """The record of an attempt cut off by a dead worker: its outcome unknown (-1, interrupted), so that it counts.
+    The one way such a record is made, by the claim that takes over (``engine.attempts.interrupted``) and by the
+    sweep (``notifications_close_interrupted``)."""
+    return AttemptData(
+        number=number,
+        trigger=AttemptTrigger.MANUAL if manual else AttemptTrigger.AUTOMATIC,
+        started_at=started_at,
+        duration_ms=0,
+        request_url=request_url,
+        request_headers=request_headers or {},
+        request_body_sha256=hashlib.sha256(payload.encode("utf-8")).hexdigest(),
+        response_status=NO_STATUS,
+        response_headers={},
+        response_body="",
+        response_body_truncated=False,
+        error_kind=ErrorKind.INTERRUPTED,
+        error_message=INTERRUPTED_MESSAGE,
+        task_id=task_id,
+    )
+
+
 def notifications_close_interrupted(*, now: datetime, limit: int = 500) -> int:
     """Record the attempts cut off by a dead worker on notifications nobody claims again (final, with no resend
     waiting: e.g. cancelled while the attempt was in flight), as interrupted, and clear their claims; answers
@@ -166,19 +195,14 @@ def notifications_close_interrupted(*, now: datetime, limit: int = 500) -> int:
             )
             if not taken:
                 continue
-            Attempt.objects.create(
-                notification=notification,
+            attempt = attempt_interrupted(
                 number=notification.attempt_count + 1,
-                trigger=AttemptTrigger.AUTOMATIC,
+                manual=False,
                 started_at=notification.claimed_at or now,
-                duration_ms=0,
                 request_url=notification.configuration.url if notification.configuration else "",
-                request_headers={},
-                request_body_sha256=hashlib.sha256(notification.payload.encode("utf-8")).hexdigest(),
-                response_status=-1,
-                error_kind=ErrorKind.INTERRUPTED,
-                error_message=INTERRUPTED_MESSAGE,
+                payload=notification.payload,
             )
+            Attempt.objects.create(notification=notification, **asdict(attempt))
         closed += 1
     return closed
 
@@ -307,9 +331,6 @@ def receiver_check_notifications_create(
                 for item in items
             ]
         )
-        if any(event.pk is None for event in events):  # backends that do not return ids from bulk inserts
-            by_uuid = {e.uuid: e for e in Event.objects.filter(uuid__in=[item.event_uuid for item in items])}
-            events = [by_uuid[item.event_uuid] for item in items]
         notifications = [
             Notification(
                 event=event,
@@ -325,11 +346,7 @@ def receiver_check_notifications_create(
             )
             for event, item in zip(events, items, strict=True)
         ]
-        created = Notification.objects.bulk_create(notifications)
-        if any(n.pk is None for n in created):
-            by_event = {n.event_id: n for n in Notification.objects.filter(event__in=events)}
-            created = [by_event[event.pk] for event in events]
-    return created
+        return Notification.objects.bulk_create(notifications)
 
 
 def receiver_check_record(*, notification_id: int, attempts: Sequence[AttemptData], reason: str) -> None:

@@ -19,20 +19,20 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from configurations import selectors as configuration_selectors
+from core import hotmart
 from core.numbers import whole_number
 from core.secrets import masked_headers
-from dispatcher import services as dispatcher_services
-from dispatcher.dashboard.forms import form_keep, form_kept
-from dispatcher.dashboard.http import announce, is_htmx, safe_next
-from dispatcher.dashboard.http import fingerprint as _fingerprint
-from dispatcher.dashboard.http import live_url as _live_url
-from dispatcher.dashboard.http import unchanged as _unchanged
-from dispatcher.dashboard.once import acts_once
-from engine import transport
+from history import publishing
 from history import selectors as history_selectors
 from history.choices import OPEN_STATUSES, NotificationStatus
 from history.display import payload_shown
 from history.forms import BulkResendForm, HistoryFilterForm
+from web.dashboard.forms import form_keep, form_kept
+from web.dashboard.http import announce, is_htmx, safe_next
+from web.dashboard.http import fingerprint as _fingerprint
+from web.dashboard.http import live_url as _live_url
+from web.dashboard.http import unchanged as _unchanged
+from web.dashboard.once import acts_once
 
 PAGE_SIZE = 50
 
@@ -157,7 +157,7 @@ def notification_detail(request, pk: int):
     else:
         account = configuration_selectors.account_for_owner(owner_id=notification.owner_id)
         headers = masked_headers(
-            transport.build_headers(
+            hotmart.build_headers(
                 hottok=account.hottok if account else "",
                 content_type=notification.content_type,
                 delivery_id=notification.pk,
@@ -186,7 +186,7 @@ def notification_resend(request, pk: int):
     """Ask for one more, manual, attempt now; htmx pages refresh their live parts, others are redirected."""
     _owned_notification(request, pk)  # another producer's notification does not exist for this one
     try:
-        notification = dispatcher_services.notification_resend(owner=request.user, notification_id=pk)
+        notification = publishing.notification_resend(owner=request.user, notification_id=pk)
     except ValidationError as exc:  # e.g. its configuration was removed: nowhere to send it
         message = exc.messages[0]
         if is_htmx(request):
@@ -233,7 +233,7 @@ def bulk_resend_new(request):
     if form.is_valid():
         data = form.cleaned_data
         try:
-            job = dispatcher_services.bulk_resend_start(
+            job = publishing.bulk_resend_start(
                 owner=request.user,
                 configuration=configuration,
                 window_start=data["window_start"],

@@ -9,8 +9,6 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from dispatcher.api.errors import service_errors, validated
-from dispatcher.api.views import OwnedObjectViewSet
 from inbox import selectors, services
 from inbox.models import Inbox
 from inbox.serializers import (
@@ -22,6 +20,8 @@ from inbox.serializers import (
     InboxSerializer,
     InboxWriteSerializer,
 )
+from web.api.errors import service_errors, validated
+from web.api.views import OwnedObjectViewSet
 
 
 @extend_schema(tags=["inboxes"])

@@ -20,14 +20,14 @@ from django.views.decorators.http import require_GET
 
 from configurations import selectors as configuration_selectors
 from core.numbers import whole_number
-from dispatcher.dashboard.forms import apply_errors, form_keep, form_kept
-from dispatcher.dashboard.http import announce, is_htmx
-from dispatcher.dashboard.once import acts_once
 from inbox import selectors as inbox_selectors
 from inbox import services as inbox_services
 from inbox.conf import inbox_settings
 from inbox.forms import InboxForm
 from inbox.models import Inbox
+from web.dashboard.forms import apply_errors, form_keep, form_kept
+from web.dashboard.http import announce, is_htmx
+from web.dashboard.once import acts_once
 
 app_name = "inboxes"
 

@@ -7,7 +7,8 @@ from datetime import datetime
 
 from django.db.models import Count, QuerySet
 
-from core.secrets import HOTTOK_HEADER, header_value, mask_body, masked_headers
+from core.hotmart import HOTTOK_HEADER
+from core.secrets import header_value, mask_body, masked_headers
 from inbox.conf import inbox_settings
 from inbox.models import Inbox, InboxRequest
 

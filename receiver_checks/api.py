@@ -10,8 +10,6 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from configurations import selectors as configuration_selectors
-from dispatcher.api.errors import service_errors, validated
-from dispatcher.api.views import OwnedObjectViewSet
 from receiver_checks import selectors, services
 from receiver_checks.models import ReceiverCheck
 from receiver_checks.serializers import (
@@ -22,6 +20,8 @@ from receiver_checks.serializers import (
     ReceiverCheckSerializer,
     ReceiverCheckSummarySerializer,
 )
+from web.api.errors import service_errors, validated
+from web.api.views import OwnedObjectViewSet
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 

@@ -6,7 +6,7 @@ import uuid
 
 from django import forms
 
-from configurations.events import PayloadVersion
+from catalogue.events import PayloadVersion
 from configurations.validators import MAX_URL_LENGTH
 
 

@@ -7,7 +7,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from configurations.events import PayloadVersion
+from catalogue.events import PayloadVersion
 from configurations.models import Configuration
 from receiver_checks.choices import IN_FLIGHT, Grade, RunStatus
 

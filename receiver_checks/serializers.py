@@ -5,7 +5,7 @@ from __future__ import annotations
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from configurations.events import PayloadVersion
+from catalogue.events import PayloadVersion
 from configurations.serializers import id_field
 from configurations.validators import MAX_URL_LENGTH
 from receiver_checks.choices import Grade, RunStatus

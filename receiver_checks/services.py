@@ -19,19 +19,21 @@ from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 import structlog
+from celery import current_app
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from catalogue.events import PURCHASE_EVENTS, EventType, PayloadVersion
 from configurations import selectors as configuration_selectors
 from configurations import services as configuration_services
-from configurations.events import PURCHASE_EVENTS, EventType, PayloadVersion
 from configurations.models import Configuration
 from configurations.validators import validate_target_url
-from core.secrets import HOTTOK_HEADER, mask_answer, mask_secret, masked_headers
-from dispatcher.conf import dispatcher_settings
+from core import hotmart
+from core.secrets import mask_answer, mask_secret, masked_headers
 from engine import transport
+from engine.conf import dispatcher_settings
 from history import services as history_services
 from history.choices import AttemptTrigger
 from receiver_checks import grading
@@ -167,10 +169,8 @@ def _target(*, owner, configuration, url, payload_version, conf) -> dict:
 
 def _enqueue(check_id: int) -> None:
     """Ring the maintenance queue; a broker that is down leaves the check to expire, saying why."""
-    from dispatcher.celery import app
-
     try:
-        app.send_task(RUN_TASK, args=[check_id])
+        current_app.send_task(RUN_TASK, args=[check_id])
     except Exception as exc:  # noqa: BLE001 - kombu raises many kinds; all mean "not queued"
         log.warning("receiver_check_not_enqueued", check=check_id, error=str(exc) or type(exc).__name__)
 
@@ -360,7 +360,7 @@ class _Sender:
 
     def headers(self, post: Post, *, notification_id: int, attempt: int) -> dict[str, str]:
         """A delivery's headers, but with the hottok the post says (or none), and only Hotmart's if it says so."""
-        headers = transport.build_headers(
+        headers = hotmart.build_headers(
             hottok=post.hottok or "",
             content_type=post.content_type,
             delivery_id=notification_id,
@@ -368,12 +368,12 @@ class _Sender:
             event_id=str(post.event_uuid),
         )
         if post.hottok is None:
-            headers.pop(HOTTOK_HEADER)
+            headers.pop(hotmart.HOTTOK_HEADER)
         if post.hotmart_only:
-            for name in (transport.DELIVERY_HEADER, transport.ATTEMPT_HEADER, transport.EVENT_HEADER):
+            for name in (hotmart.DELIVERY_HEADER, hotmart.ATTEMPT_HEADER, hotmart.EVENT_HEADER):
                 headers.pop(name)
         elif self.secrets and not post.forged:  # a forger has no signing secret
-            headers |= transport.sign(
+            headers |= hotmart.sign(
                 secrets=self.secrets,
                 message_id=str(post.event_uuid),
                 timestamp=int(time.time()),

@@ -16,8 +16,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from urllib.parse import urlencode
 
-from configurations.events import PURCHASE_EVENTS, EventType, PayloadVersion
-from dispatcher.catalogue import (
+from catalogue import (
     FORM,
     JSON,
     PURCHASE_STATUS,
@@ -27,7 +26,9 @@ from dispatcher.catalogue import (
     payload_form,
     payload_serialize,
 )
-from dispatcher.facts import epoch_ms, test_sale_facts
+from catalogue.events import PURCHASE_EVENTS, EventType, PayloadVersion
+from catalogue.facts import epoch_ms, test_sale_facts
+from configurations.selectors import test_product
 
 E = EventType
 
@@ -307,7 +308,10 @@ class _Builder:
         """A new test sale: the test product, and a test buyer of its own (``teste+<code>@example.com``), so
         that no check's buyer is one another check told the receiver about."""
         facts = test_sale_facts(
-            owner=self.target.owner, producer=self.target.account, event_type=event_type, occurred_at=self.now
+            product=test_product(owner=self.target.owner),
+            producer=self.target.account,
+            event_type=event_type,
+            occurred_at=self.now,
         )
         local, _, domain = facts["buyer"]["email"].partition("@")
         facts["buyer"]["email"] = f"{local}+{secrets.token_hex(4)}@{domain}"

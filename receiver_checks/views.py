@@ -1,7 +1,7 @@
 """Receiver check pages: ask for a check (of a configuration, or of a bare URL), and its live report card.
 
 Views parse the request, call one service or selector and render. The report polls its own URL with the
-fingerprint of what it shows (``dispatcher.dashboard.http``): while nothing changed the answer is 204.
+fingerprint of what it shows (``web.dashboard.http``): while nothing changed the answer is 204.
 """
 
 from __future__ import annotations
@@ -14,10 +14,10 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from configurations import selectors as configuration_selectors
-from dispatcher.dashboard.forms import apply_errors
-from dispatcher.dashboard.http import fingerprint, is_htmx, live_url, unchanged
 from receiver_checks import selectors, services
 from receiver_checks.forms import StartForm, new_key
+from web.dashboard.forms import apply_errors
+from web.dashboard.http import fingerprint, is_htmx, live_url, unchanged
 
 
 @login_required

@@ -19,8 +19,6 @@ from rest_framework.response import Response
 from rest_framework.serializers import Serializer
 
 from configurations.api import product_or_400, product_rule
-from dispatcher.api.errors import service_errors, validated
-from dispatcher.api.views import OwnedObjectViewSet, page_body
 from history.models import Event
 from sales import selectors, services
 from sales.models import Purchase, Subscription
@@ -46,6 +44,8 @@ from sales.serializers import (
     TransitionSerializer,
 )
 from sales.services import SaleOutcome
+from web.api.errors import service_errors, validated
+from web.api.views import OwnedObjectViewSet, page_body
 
 TRANSACTION_PATTERN = r"[Hh][Pp][0-9]{14}"  # HP and 14 digits, any case
 SUBSCRIBER_CODE_PATTERN = r"[A-Za-z0-9]{1,20}"

@@ -1,5 +1,5 @@
 """The facts an event about a tracked sale freezes: read from the transaction and subscription rows as they
-stand when the event happens, in the same terms as ``dispatcher.facts`` (the catalogue reads both)."""
+stand when the event happens, in the same terms as ``catalogue.facts`` (the catalogue reads both)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from configurations.models import Account, Product
-from dispatcher.facts import (
+from catalogue.facts import (
     CHECKOUT_COUNTRY,
     commissions,
     epoch_ms,
@@ -20,6 +19,7 @@ from dispatcher.facts import (
     purchase_block,
     warranty_end,
 )
+from configurations.models import Account, Product
 from sales.lifecycle import SUBSCRIPTION_LIVE
 from sales.models import Purchase, Subscription
 

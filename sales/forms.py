@@ -1,17 +1,17 @@
 """Forms of the Simulator page: they parse what the page sends; the rules (and their messages) live in
-``sales.services`` and ``dispatcher.services``, whose ValidationErrors land under the same field names."""
+``sales.services`` and ``history.publishing``, whose ValidationErrors land under the same field names."""
 
 from __future__ import annotations
 
 from django import forms
 
-from configurations.events import EventType
+from catalogue.events import EventType
+from catalogue.plans import PLAN_PERIODS
 from configurations.models import Product
-from configurations.plans import PLAN_PERIODS
 from sales.lifecycle import CANCELLED_BY, PaymentType
 from sales.services import MAX_INSTALLMENTS
 
-# Every period a plan can have; a product sells those its owner chose (configurations.plans), the service
+# Every period a plan can have; a product sells those its owner chose (catalogue.plans), the service
 # refuses the others with a message naming them.
 PLAN_CHOICES = [(key, key.capitalize()) for key in PLAN_PERIODS]
 _PLAN_INVALID = f"Choose {', '.join(PLAN_PERIODS)}."
@@ -126,7 +126,7 @@ class CartForm(_OwnerForm):
 
 
 class SampleForm(_OwnerForm):
-    """A one-off sample of any event with made-up facts: ``dispatcher.services.event_record``."""
+    """A one-off sample of any event with made-up facts: ``history.publishing.event_record``."""
 
     event_type = forms.ChoiceField(
         label="Event", choices=EventType.choices, error_messages={"invalid_choice": "Choose one of the 15 events."}

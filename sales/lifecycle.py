@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from django.db import models
 
-from configurations.events import EventType
+from catalogue.events import EventType
 
 
 class PurchaseStatus(models.TextChoices):
@@ -168,13 +168,6 @@ SUBSCRIPTION_AFTER: dict[str, str] = {
 }
 # Subscriptions whose purchases still move them; cancelled or inactive ones stay as they are.
 SUBSCRIPTION_LIVE = frozenset({SubscriptionStatus.STARTED, SubscriptionStatus.ACTIVE, SubscriptionStatus.DELAYED})
-SUBSCRIPTION_CANCELLED = frozenset(
-    {
-        SubscriptionStatus.CANCELLED_BY_CUSTOMER,
-        SubscriptionStatus.CANCELLED_BY_SELLER,
-        SubscriptionStatus.CANCELLED_BY_ADMIN,
-    }
-)
 CANCELLED_BY = {
     "customer": SubscriptionStatus.CANCELLED_BY_CUSTOMER,
     "seller": SubscriptionStatus.CANCELLED_BY_SELLER,

@@ -21,7 +21,7 @@ class Subscription(models.Model):
     subscriber_code = models.CharField(max_length=20, unique=True)
     hotmart_id = models.PositiveBigIntegerField(unique=True, help_text="What payloads call subscription.id.")
     status = models.CharField(max_length=30, choices=SubscriptionStatus.choices, default=SubscriptionStatus.STARTED)
-    plan_key = models.CharField(max_length=20, help_text="monthly, quarterly or yearly (see dispatcher.facts).")
+    plan_key = models.CharField(max_length=20, help_text="monthly, quarterly or yearly (see catalogue.facts).")
     previous_plan_key = models.CharField(max_length=20, blank=True)
     payment_type = models.CharField(max_length=20, choices=PaymentType.choices)
     charge_day = models.PositiveSmallIntegerField(help_text="Day of the month the subscriber is charged.")

@@ -24,9 +24,9 @@ from django.db import transaction as db_transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from catalogue.events import AFFILIATE_EVENTS, EventType
 from configurations import selectors as configuration_selectors
 from configurations import services as configuration_services
-from configurations.events import AFFILIATE_EVENTS, EventType
 from configurations.models import Configuration
 from core.documents import too_deep
 from core.numbers import NotANumber, finite_float

@@ -9,8 +9,8 @@ from datetime import datetime
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from catalogue.facts import plans_for
 from configurations.models import Product
-from dispatcher.facts import plans_for
 from history.models import Event
 from history.selectors import Page, keyset_page
 from sales import lifecycle
@@ -170,10 +170,6 @@ def subscription_actions(*, subscription: Subscription) -> SubscriptionActions:
 def product_plans(*, product: Product) -> list[dict]:
     """A subscription product's plans (key, id, name, offer code, months, price); empty for other products."""
     return plans_for(product) if product.is_subscription else []
-
-
-def product_modules(*, product: Product) -> list[dict[str, str]]:
-    return modules_for(product)
 
 
 def member_progress(*, purchase: Purchase) -> dict:

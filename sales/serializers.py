@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from configurations.events import EventType
+from catalogue.events import EventType
 from configurations.serializers import id_field
 from history.serializers import EventSerializer, NotificationSummarySerializer, PageInfoSerializer, PageQuerySerializer
 from sales import lifecycle

@@ -2,13 +2,13 @@
 subscriptions, abandon carts, enter the members area. The only code that writes purchases and subscriptions.
 
 Every action is one function the dashboard's simulator, the command line, scenarios and the API call alike.
-Each saves the sale facts and reports the event through ``dispatcher.services.event_publish`` in one database
+Each saves the sale facts and reports the event through ``history.publishing.event_publish`` in one database
 transaction, and answers a ``SaleOutcome``: the events recorded with the notifications they created. Bad input
 raises a ``ValidationError`` naming the field, and nothing is saved.
 
 Time (docs/lifecycle.md, "Time"): every action happens at a moment (``at``, default now) that is never before
 the sale's previous event (its story's clock, ``last_event_at``), and its webhooks are never sent before that
-moment (``dispatcher.services.event_publish`` schedules an event dated later). A move that would really happen
+moment (``history.publishing.event_publish`` schedules an event dated later). A move that would really happen
 later (completing at the warranty's end, a billet overdue at its due date, a renewal on its charge date) is made
 now by default, so a sale walks its whole life in minutes: dated now and sent now, the sale's own dates
 unchanged. ``schedule=True`` dates it at that real moment instead, and it is sent then.
@@ -29,11 +29,8 @@ from django.core.validators import validate_email
 from django.db import transaction as db_transaction
 from django.utils import timezone
 
-from configurations import selectors as configuration_selectors
-from configurations import services as configuration_services
-from configurations.events import EventType
-from configurations.models import Account, Product
-from dispatcher.facts import (
+from catalogue.events import EventType
+from catalogue.facts import (
     REFUSAL_REASONS,
     add_months,
     billet_due,
@@ -48,8 +45,11 @@ from dispatcher.facts import (
     transaction_code,
     warranty_end,
 )
-from dispatcher.services import RecordedEvent, event_publish
+from configurations import selectors as configuration_selectors
+from configurations import services as configuration_services
+from configurations.models import Account, Product
 from history.models import Event, Notification
+from history.publishing import RecordedEvent, event_publish
 from sales import lifecycle
 from sales.facts import (
     COUPON_DISCOUNT,

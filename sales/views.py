@@ -1,10 +1,10 @@
 """The Simulator page: create purchases and move them through their lifecycle, act on subscriptions, abandon
 carts, enter the members area, record one-off samples; and see where each event went, live.
 
-Every action is one service (``sales.services``, ``dispatcher.services.event_record``): a view parses the form,
+Every action is one service (``sales.services``, ``history.publishing.event_record``): a view parses the form,
 calls it, and redirects to the page that shows what it recorded (``?recorded=<event id>``). A service's
 ValidationError is shown under the field it names, on the page the form is on (after a redirect: every POST
-answers with one), never as an error page; every form acts once (``dispatcher.dashboard.once``).
+answers with one), never as an error page; every form acts once (``web.dashboard.once``).
 """
 
 from __future__ import annotations
@@ -21,10 +21,7 @@ from django.views.decorators.http import require_POST
 from configurations import selectors as configuration_selectors
 from configurations.models import Configuration
 from core.numbers import whole_number
-from dispatcher import services as dispatcher_services
-from dispatcher.dashboard.forms import apply_errors, form_keep, form_kept
-from dispatcher.dashboard.http import fingerprint, is_htmx, live_url, unchanged
-from dispatcher.dashboard.once import acts_once
+from history import publishing
 from history import selectors as history_selectors
 from history.choices import OPEN_STATUSES
 from history.models import Event, Notification
@@ -43,6 +40,9 @@ from sales.forms import (
 )
 from sales.lifecycle import PaymentType, PurchaseStatus
 from sales.models import Purchase, Subscription
+from web.dashboard.forms import apply_errors, form_keep, form_kept
+from web.dashboard.http import fingerprint, is_htmx, live_url, unchanged
+from web.dashboard.once import acts_once
 
 RECENT = 20  # transactions and subscriptions listed on the page
 
@@ -269,7 +269,7 @@ def sample_record(request):
     form = SampleForm(request.POST, owner=request.user, prefix="sample")
     if form.is_valid():
         try:
-            recorded = dispatcher_services.event_record(owner=request.user, **form.service_arguments())
+            recorded = publishing.event_record(owner=request.user, **form.service_arguments())
         except ValidationError as exc:
             apply_errors(form, exc)
         else:

@@ -134,12 +134,12 @@ def seed_history(base_hook: str) -> dict[str, int]:
     django.setup()
     from django.contrib.auth import get_user_model
 
+    from catalogue.events import EventType
     from configurations import selectors as configuration_selectors
-    from configurations.events import EventType
     from configurations.services import affiliate_register, affiliation_create, configuration_create
-    from dispatcher.services import configuration_test_post, event_record
     from history.choices import OPEN_STATUSES
     from history.models import Attempt, Notification
+    from history.publishing import configuration_test_post, event_record
     from inbox import selectors as inbox_selectors
     from inbox.services import inbox_create
 
@@ -210,7 +210,7 @@ def seed_history(base_hook: str) -> dict[str, int]:
 def shoot(base: str, ids: dict[str, int]) -> None:
     from playwright.sync_api import sync_playwright
 
-    from dispatcher.dashboard.browser import CHROMIUM, CHROMIUM_ARGS
+    from web.dashboard.browser import CHROMIUM, CHROMIUM_ARGS
 
     OUT.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as p:

@@ -238,7 +238,8 @@ class Stack:
 
         from dispatcher.settings import kombu_url
 
-        with Celery(broker=kombu_url(self.redis_url)) as app:
+        # Not the current app: the code under test sends its tasks through ``celery.current_app``.
+        with Celery(broker=kombu_url(self.redis_url), set_as_current=False) as app:
             replies = app.control.ping(timeout=0.3)
         return any(node.startswith(worker.node + "@") for reply in replies for node in reply)
 

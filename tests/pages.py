@@ -10,11 +10,11 @@ from datetime import timedelta
 
 from django.utils import timezone
 
-from dispatcher.services import event_record
 from history import claims
 from history import services as history_services
 from history.choices import AttemptTrigger, ErrorKind, NotificationStatus
 from history.models import Notification
+from history.publishing import event_record
 from tests.factories import ProductFactory
 
 HTMX = {"HTTP_HX_REQUEST": "true"}  # what htmx adds to the requests it makes

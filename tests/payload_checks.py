@@ -11,8 +11,8 @@ import re
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-from dispatcher.catalogue import CATALOGUE, PRODUCER, Audience
-from dispatcher.catalogue.schema import Affiliates, Format
+from catalogue import CATALOGUE, PRODUCER, Audience
+from catalogue.schema import Affiliates, Format
 
 SAMPLES = Path(__file__).resolve().parent / "fixtures" / "hotmart-samples"
 SAMPLE_FILES = sorted(SAMPLES.glob("*.json"))

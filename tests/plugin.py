@@ -24,7 +24,7 @@ def pytest_load_initial_conftests(early_config, parser, args):
     os.environ.pop("SANDBOX_ADDRPORT", None)
     if os.environ.get("REDIS_URL"):
         return
-    from dispatcher.embedded_redis import EmbeddedRedis
+    from sandbox.embedded_redis import EmbeddedRedis
 
     # A short private path: the sandbox's own data/redis.sock may be serving `make run` right now.
     socket_path = Path(tempfile.mkdtemp(prefix="hwds-test-")) / "redis.sock"

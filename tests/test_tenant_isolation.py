@@ -18,8 +18,8 @@ from rest_framework.test import APIClient
 
 from configurations import services as configuration_services
 from configurations.models import Affiliation, Configuration, Product
-from dispatcher.services import bulk_resend_start, event_record
 from history.models import BulkResend, Notification
+from history.publishing import bulk_resend_start, event_record
 from inbox import services as inbox_services
 from inbox.models import Inbox, InboxRequest
 from receiver_checks.models import ReceiverCheck

@@ -22,7 +22,7 @@ class Migration(migrations.Migration):
                 ('subscriber_code', models.CharField(max_length=20, unique=True)),
                 ('hotmart_id', models.PositiveBigIntegerField(help_text='What payloads call subscription.id.', unique=True)),
                 ('status', models.CharField(choices=[('STARTED', 'Started (first payment awaited)'), ('ACTIVE', 'Active'), ('DELAYED', 'Delayed (a charge is overdue)'), ('INACTIVE', 'Inactive (never paid, refunded or charged back)'), ('CANCELLED_BY_CUSTOMER', 'Cancelled by the subscriber'), ('CANCELLED_BY_SELLER', 'Cancelled by the producer'), ('CANCELLED_BY_ADMIN', 'Cancelled by Hotmart')], default='STARTED', max_length=30)),
-                ('plan_key', models.CharField(help_text='monthly, quarterly or yearly (see dispatcher.facts).', max_length=20)),
+                ('plan_key', models.CharField(help_text='monthly, quarterly or yearly (see catalogue.facts).', max_length=20)),
                 ('previous_plan_key', models.CharField(blank=True, max_length=20)),
                 ('payment_type', models.CharField(choices=[('CREDIT_CARD', 'Credit card'), ('BILLET', 'Billet (boleto)'), ('PIX', 'PIX')], max_length=20)),
                 ('charge_day', models.PositiveSmallIntegerField(help_text='Day of the month the subscriber is charged.')),

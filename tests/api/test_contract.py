@@ -27,8 +27,8 @@ from schemathesis.specs.openapi.checks import (
 
 from configurations import services as configuration_services
 from configurations.services import affiliate_register, affiliation_create, configuration_create
-from dispatcher.services import bulk_resend_start, configuration_test_post, event_record
 from dispatcher.wsgi import application
+from history.publishing import bulk_resend_start, configuration_test_post, event_record
 from inbox.services import inbox_create
 from sales.models import Subscription
 from sales.services import member_first_access, transaction_create

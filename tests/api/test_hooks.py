@@ -5,12 +5,12 @@ from __future__ import annotations
 import pytest
 from django.core.management import call_command
 
-from configurations.events import EVENT_GROUPS
+from catalogue.events import EVENT_GROUPS
 from configurations.models import Configuration
 from configurations.services import configuration_create
-from dispatcher.services import event_record
 from history.choices import NotificationStatus
 from history.models import Notification
+from history.publishing import event_record
 from tests.api.conftest import assert_error
 from tests.conftest import wait_until
 from tests.engine.test_delivery import final, requests_to

@@ -10,9 +10,9 @@ from django.utils import timezone
 
 from configurations.models import Account
 from configurations.services import configuration_create
-from dispatcher.services import configuration_remove, configuration_test_post, event_record
 from history.choices import NotificationStatus
 from history.models import BulkResend, Notification
+from history.publishing import configuration_remove, configuration_test_post, event_record
 from tests.api.conftest import assert_error
 from tests.factories import ProductFactory
 

@@ -12,10 +12,10 @@ from django.test import Client
 
 from configurations.models import Account, Product
 from configurations.services import configuration_create
-from dispatcher.api.errors import api_exception_handler
 from history.models import Event
 from tests.api.conftest import Api, assert_error, bearer_token
 from tests.factories import ProductFactory
+from web.api.errors import api_exception_handler
 
 pytestmark = pytest.mark.django_db
 

@@ -11,7 +11,7 @@ from django.urls import reverse
 
 from configurations.models import Configuration
 from configurations.validators import validate_target_url
-from dispatcher.conf import dispatcher_settings
+from engine.conf import dispatcher_settings
 from engine.loop import limits_for
 from engine.transport import post
 from history.choices import ErrorKind

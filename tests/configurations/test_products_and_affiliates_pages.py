@@ -8,8 +8,8 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
+from catalogue.plans import plans_for
 from configurations.models import Account, Affiliation, Product
-from configurations.plans import plans_for
 from configurations.services import affiliate_add, affiliate_register, product_create
 from history.models import Notification
 from sales.models import Subscription

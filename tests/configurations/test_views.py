@@ -7,9 +7,9 @@ from django.test import Client
 from django.urls import reverse
 
 from configurations.models import Account, Configuration
-from dispatcher.services import configuration_stop
 from history.choices import NotificationStatus
 from history.models import BulkResend, Notification
+from history.publishing import configuration_stop
 from tests.factories import ConfigurationFactory, ProductFactory
 from tests.pages import HTMX, add_attempt, page_after, page_of, record
 

@@ -11,7 +11,7 @@ import pytest
 from django.core.management import call_command, get_commands, load_command_class
 from django.core.management.base import CommandError
 
-from dispatcher.cli import OneLineParser, file_path, number
+from core.cli import Command, OneLineParser, file_path, number
 from tests.dispatcher.test_commands import manage
 
 NOT_UTF8 = b"caf\xe9"  # Latin-1, as a terminal in another encoding sends it
@@ -101,7 +101,11 @@ def test_every_numeric_option_refuses_what_is_not_a_usable_number(demo, args, wo
 
 
 def our_commands():
-    return sorted(name for name, app in get_commands().items() if app in ("dispatcher", "receiver_checks"))
+    """Every command of the project's apps (those on core.cli's kit); Django's and libraries' aside."""
+    names = sorted(name for name, app in get_commands().items() if not app.startswith(("django", "rest_framework")))
+    ours = [name for name in names if isinstance(load_command_class(get_commands()[name], name), Command)]
+    assert len(ours) >= 12, ours
+    return ours
 
 
 def parsers(parser: argparse.ArgumentParser):
@@ -119,7 +123,7 @@ def test_every_parser_of_every_command_is_one_line_and_reads_numbers_with_the_on
     assert all(isinstance(parser, OneLineParser) for parser in walked), name
     for parser in walked:
         for action in parser._actions:
-            assert action.type is not float, f"{name} {action.option_strings}: use dispatcher.cli.number"
+            assert action.type is not float, f"{name} {action.option_strings}: use core.cli.number"
             if action.type is number:
                 with pytest.raises(SystemExit):
                     parser.called_from_command_line = True

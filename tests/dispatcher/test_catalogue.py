@@ -12,10 +12,7 @@ from urllib.parse import parse_qsl
 
 import pytest
 
-from configurations.events import PURCHASE_EVENTS, EventType
-from configurations.services import account_get_or_create
-from core.secrets import mask_body, mask_secret
-from dispatcher.catalogue import (
+from catalogue import (
     CATALOGUE,
     FORM,
     JSON,
@@ -29,8 +26,11 @@ from dispatcher.catalogue import (
     payload_form,
     payload_serialize,
 )
-from dispatcher.catalogue.schema import Format
-from dispatcher.facts import epoch_ms, sale_facts
+from catalogue.events import PURCHASE_EVENTS, EventType
+from catalogue.facts import epoch_ms, sale_facts
+from catalogue.schema import Format
+from configurations.services import account_get_or_create
+from core.secrets import mask_body, mask_secret
 from tests.factories import ProductFactory
 from tests.payload_checks import (
     SAMPLE_FILES,

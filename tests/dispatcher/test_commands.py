@@ -14,7 +14,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.utils import timezone
 
-from configurations.events import EventType
+from catalogue.events import EventType
 from configurations.models import Account, Configuration, Product
 from history.models import Attempt, Notification
 from inbox.models import Inbox

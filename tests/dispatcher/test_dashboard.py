@@ -16,11 +16,11 @@ from django.test import RequestFactory
 from django.urls import reverse
 from django.views.defaults import server_error
 
-from configurations.events import EventType
+from catalogue import CATALOGUE
+from catalogue.events import EventType
 from configurations.models import Account
-from dispatcher.catalogue import CATALOGUE
-from dispatcher.services import configuration_stop
 from history.choices import NotificationStatus
+from history.publishing import configuration_stop
 from tests.factories import ConfigurationFactory
 from tests.pages import add_attempt, record
 

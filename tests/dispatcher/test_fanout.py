@@ -6,9 +6,9 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from configurations.models import Configuration
-from dispatcher.services import configuration_remove, configuration_stop, event_record
 from history.choices import NotificationStatus
 from history.models import Event, Notification
+from history.publishing import configuration_remove, configuration_stop, event_record
 from tests.factories import ConfigurationFactory, ProductFactory, UserFactory
 
 

@@ -11,7 +11,7 @@ from django.test import override_settings
 
 from configurations.services import configuration_create
 from dispatcher import metrics
-from dispatcher.embedded_redis import EmbeddedRedis
+from sandbox.embedded_redis import EmbeddedRedis
 from tests.conftest import wait_until
 from tests.engine.test_delivery import final, simulate
 

@@ -18,12 +18,12 @@ from django.test import RequestFactory
 from django.urls import reverse
 
 from configurations.models import Configuration
-from dispatcher.dashboard import once
 from history.models import Event, Notification
 from sales.models import Purchase
 from sales.services import transaction_create
 from tests.factories import ConfigurationFactory, ProductFactory
 from tests.pages import HTMX, page_of, record
+from web.dashboard import once
 
 pytestmark = pytest.mark.django_db
 

@@ -11,9 +11,9 @@ from django.utils import timezone
 
 from configurations.models import Configuration
 from configurations.services import configuration_create
-from dispatcher.services import bulk_resend_start, configuration_stop, configuration_test_post, notification_resend
 from history.choices import BulkResendStatus, NotificationStatus
 from history.models import BulkResend, Notification
+from history.publishing import bulk_resend_start, configuration_stop, configuration_test_post, notification_resend
 from tests.conftest import wait_until
 from tests.engine.test_delivery import final, requests_to, simulate
 from tests.factories import UserFactory

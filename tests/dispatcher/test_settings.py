@@ -9,8 +9,8 @@ import redis
 from django.test import override_settings
 
 from dispatcher.checks import check_dispatcher_settings
-from dispatcher.embedded_redis import EmbeddedRedis, default_socket_path
 from dispatcher.settings import DISPATCHER, kombu_url
+from sandbox.embedded_redis import EmbeddedRedis, default_socket_path
 from tests.conftest import ROOT
 
 

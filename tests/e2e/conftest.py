@@ -14,8 +14,8 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from configurations import services as configuration_services
-from dispatcher.dashboard.browser import CHROMIUM, CHROMIUM_ARGS
 from tests.factories import UserFactory
+from web.dashboard.browser import CHROMIUM, CHROMIUM_ARGS
 
 # Playwright's sync API runs an event loop in the test's thread; the test still uses the ORM synchronously
 # (to record purchases and check rows), which Django allows once told so.

@@ -6,7 +6,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from configurations import services as configuration_services
-from dispatcher.services import event_record
+from history.publishing import event_record
 from tests.e2e.conftest import log_in
 from tests.factories import ProductFactory
 

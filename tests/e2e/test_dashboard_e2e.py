@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 
 from configurations import services as configuration_services
 from configurations.models import Account, Configuration
-from dispatcher.services import event_record
+from history.publishing import event_record
 from tests.conftest import free_port
 from tests.e2e.conftest import log_in
 from tests.factories import ProductFactory

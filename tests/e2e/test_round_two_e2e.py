@@ -8,9 +8,9 @@ from playwright.sync_api import Page, expect
 
 from configurations import services as configuration_services
 from configurations.models import Configuration
-from dispatcher.services import configuration_stop, event_record
 from history.choices import NotificationStatus
 from history.models import Event, Notification
+from history.publishing import configuration_stop, event_record
 from inbox.services import CaughtRequest, inbox_catch, inbox_create
 from sales.models import Purchase
 from sales.services import transaction_create

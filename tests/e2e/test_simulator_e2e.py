@@ -8,7 +8,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from configurations.events import EventType
+from catalogue.events import EventType
 from configurations.services import configuration_create
 from history.models import Notification
 from inbox.models import Inbox, InboxRequest

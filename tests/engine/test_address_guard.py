@@ -12,9 +12,9 @@ from django.test import override_settings
 
 from configurations.validators import validate_target_url
 from core.addresses import AddressPolicy, is_public_address
-from dispatcher.conf import dispatcher_settings
 from dispatcher.settings import DISPATCHER
 from engine import transport
+from engine.conf import dispatcher_settings
 from engine.loop import limits_for
 from engine.transport import Limits, post
 from history.choices import ErrorKind

@@ -16,10 +16,10 @@ from werkzeug import Response
 
 from configurations.models import Account, Configuration
 from configurations.services import configuration_create
-from dispatcher.services import event_record
-from engine.doorbell import DOORBELL_TASK
 from history.choices import OPEN_STATUSES, NotificationStatus
+from history.lanes import DOORBELL_TASK
 from history.models import Notification
+from history.publishing import event_record
 from tests.conftest import free_port, wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]

@@ -9,12 +9,12 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from configurations.services import configuration_create
-from dispatcher.conf import dispatcher_settings
-from dispatcher.services import event_record
 from engine import attempts, batches, transport
+from engine.conf import dispatcher_settings
 from engine.loop import limits_for
 from history.choices import NotificationStatus
 from history.models import Notification
+from history.publishing import event_record
 
 
 def statements(queries) -> list[str]:

@@ -15,10 +15,10 @@ from django.db import connection
 from werkzeug import Response
 
 from configurations.services import configuration_create
-from dispatcher.services import event_record
 from engine.sweep import notifications_sweep
 from history.choices import ErrorKind, NotificationStatus
 from history.models import Attempt, Notification
+from history.publishing import event_record
 from tests.conftest import _test_database_url, wait_until
 from tests.engine.test_delivery import extra_doorbells, final, simulate
 

@@ -20,9 +20,9 @@ from django.db import connection
 from werkzeug import Response
 
 from configurations.services import configuration_create
-from dispatcher.embedded_redis import EmbeddedRedis
 from history.choices import ErrorKind, NotificationStatus
 from history.models import Notification
+from sandbox.embedded_redis import EmbeddedRedis
 from tests.conftest import ROOT, Stack, _test_database_url, wait_until
 from tests.engine.test_delivery import extra_doorbells, final, requests_to, simulate
 

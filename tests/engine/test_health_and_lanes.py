@@ -12,9 +12,9 @@ from werkzeug import Response
 
 from configurations.models import Configuration
 from configurations.services import configuration_create
-from dispatcher.services import event_record
 from history.choices import NotificationStatus
 from history.models import Attempt, Notification
+from history.publishing import event_record
 from tests import hostile
 from tests.conftest import wait_until
 from tests.engine.test_delivery import final, simulate
@@ -190,7 +190,7 @@ def test_a_tenant_with_its_own_queue_gets_everything_there(stack, httpserver, pr
     from django.conf import settings
     from django.test import override_settings
 
-    from engine.doorbell import DELIVERIES, RETRIES, lane_for
+    from history.lanes import DELIVERIES, RETRIES, lane_for
 
     httpserver.expect_request("/hook").respond_with_data("ok", status=200)
     configuration_create(owner=producer, name="r", events=["PURCHASE_APPROVED"], url=httpserver.url_for("/hook"))

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from configurations.services import configuration_create
-from dispatcher.services import configuration_test_post
 from engine.transport import Limits, post
 from history.choices import ErrorKind
+from history.publishing import configuration_test_post
 from tests import hostile
 from tests.conftest import wait_until
 from tests.engine.test_delivery import final

@@ -12,7 +12,7 @@ from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 from configurations.models import SigningSecret
 from configurations.selectors import signing_secrets_active
 from configurations.services import configuration_create, signing_disable, signing_secret_rotate
-from engine.transport import sign
+from core.hotmart import sign
 from tests.engine.test_delivery import final, requests_to, simulate
 
 BODY = b'{"id":"2f3c","event":"PURCHASE_APPROVED","data":{"buyer":{"name":"Jo\xc3\xa3o"}}}'

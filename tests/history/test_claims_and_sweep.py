@@ -49,7 +49,7 @@ def record_of(claimed, data=None, transition=DELIVERED, **kwargs):
 
 @pytest.fixture
 def publish(producer, product):
-    from dispatcher.services import event_record
+    from history.publishing import event_record
 
     def publish(configurations=1):
         for _ in range(configurations - ConfigurationFactory._meta.model.objects.filter(owner=producer).count()):
@@ -215,8 +215,8 @@ def test_the_sweep_finds_every_lane_with_work(notification):
 
 
 def test_purge_deletes_only_history_older_than_the_cutoff(notification, product, producer):
-    from dispatcher.services import event_record
     from history.models import Event
+    from history.publishing import event_record
 
     old_event = notification.event
     Event.objects.filter(pk=old_event.pk).update(created_at=timezone.now() - timedelta(days=61))

@@ -9,9 +9,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from dispatcher.services import configuration_stop
 from history.choices import NotificationStatus
 from history.models import Notification
+from history.publishing import configuration_stop
 from history.selectors import (
     configurations_failing,
     deliveries_per_hour,

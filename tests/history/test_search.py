@@ -6,8 +6,8 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from dispatcher.services import event_record
 from history.models import Notification
+from history.publishing import event_record
 from history.selectors import (
     NotificationFilters,
     delivery_stats,

@@ -12,10 +12,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from configurations.models import Account
-from dispatcher.services import bulk_resend_start, configuration_test_post
 from history import views as history_views
 from history.choices import NotificationStatus
 from history.models import BulkResend, Notification
+from history.publishing import bulk_resend_start, configuration_test_post
 from tests.factories import ConfigurationFactory
 from tests.pages import HTMX, add_attempt, page_after, record
 
@@ -252,7 +252,7 @@ def test_resend_without_javascript_goes_back(web, many):
 
 def test_resending_when_the_configuration_was_removed_is_a_message(web, producer, product, configuration):
     [notification] = record(producer, product)
-    from dispatcher.services import configuration_remove
+    from history.publishing import configuration_remove
 
     configuration_remove(configuration=configuration)
     response = web.post(reverse("history:resend", args=[notification.pk]), follow=True)

@@ -11,12 +11,12 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from configurations.events import EventType
+from catalogue.events import EventType
 from configurations.services import configuration_create, signing_secret_rotate
-from dispatcher.services import notification_resend
 from history import claims
 from history.choices import NotificationStatus
 from history.models import Notification
+from history.publishing import notification_resend
 from receiver_checks.choices import Grade, RunStatus
 from receiver_checks.models import ReceiverCheck
 from receiver_checks.services import receiver_check_start

@@ -8,7 +8,7 @@ from urllib.parse import parse_qsl
 import pytest
 from django.utils import timezone
 
-from configurations.events import PURCHASE_EVENTS, EventType, PayloadVersion
+from catalogue.events import PURCHASE_EVENTS, EventType, PayloadVersion
 from receiver_checks.suite import BUNDLE_SIZE, EXTRA_FIELD, PREREQUISITE, Target, plan_build
 
 pytestmark = pytest.mark.django_db

@@ -7,7 +7,7 @@ from collections import deque
 
 import pytest
 
-from configurations.events import EventType
+from catalogue.events import EventType
 from configurations.services import configuration_create
 from sales import lifecycle
 from sales.lifecycle import PaymentType, PurchaseStatus

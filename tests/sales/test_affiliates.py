@@ -10,7 +10,8 @@ from urllib.parse import parse_qsl
 import pytest
 from django.core.exceptions import ValidationError
 
-from configurations.events import EventType
+from catalogue import Audience
+from catalogue.events import EventType
 from configurations.models import Affiliation
 from configurations.services import (
     account_buyer_data_sharing_set,
@@ -18,7 +19,6 @@ from configurations.services import (
     affiliation_create,
     configuration_create,
 )
-from dispatcher.catalogue import Audience
 from history.models import Notification
 from sales.services import cart_abandon, member_first_access, subscription_cancel, transaction_create
 from tests.factories import ProductFactory

@@ -15,12 +15,12 @@ from django.urls import reverse
 from django.utils import timezone
 from werkzeug import Response
 
-from configurations.events import PURCHASE_EVENTS, EventType
+from catalogue.events import PURCHASE_EVENTS, EventType
+from catalogue.facts import PIX_HOURS
 from configurations.services import configuration_create
-from dispatcher.facts import PIX_HOURS
-from dispatcher.services import configuration_test_post, event_record
 from history.choices import OPEN_STATUSES, NotificationStatus
 from history.models import Notification
+from history.publishing import configuration_test_post, event_record
 from sales import lifecycle
 from sales.services import (
     cart_abandon,

@@ -11,8 +11,8 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from dispatcher.services import notification_resend
 from history.models import Event, Notification
+from history.publishing import notification_resend
 from sales import lifecycle
 from sales.lifecycle import PaymentType, PurchaseStatus, SubscriptionStatus
 from sales.models import Purchase

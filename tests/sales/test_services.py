@@ -12,11 +12,11 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from configurations.events import PURCHASE_EVENTS, EventType
+from catalogue import PayloadContext, payload_build, payload_form
+from catalogue.events import PURCHASE_EVENTS, EventType
 from configurations.services import configuration_create
-from dispatcher.catalogue import PayloadContext, payload_build, payload_form
-from dispatcher.services import notification_body
 from history.models import Event, Notification
+from history.publishing import notification_body
 from sales.lifecycle import PurchaseStatus, SubscriptionStatus
 from sales.models import Purchase, Subscription
 from sales.services import (

@@ -10,7 +10,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from configurations.events import EventType
+from catalogue.events import EventType
 from configurations.services import affiliate_register, affiliation_create, configuration_create
 from history.models import Event, Notification
 from sales.models import Purchase, Subscription

@@ -10,9 +10,10 @@ import time
 
 from django.core.exceptions import ValidationError
 
+from configurations.cli import owner_or_error
 from configurations.models import Configuration
-from dispatcher.cli import Command as BaseCommand
-from dispatcher.cli import dump_json, owner_or_error, usage_error, validation_message
+from core.cli import Command as BaseCommand
+from core.cli import dump_json, usage_error, validation_message
 from receiver_checks import selectors, services
 from receiver_checks.choices import Grade, RunStatus
 from receiver_checks.models import ReceiverCheck
