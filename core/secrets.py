@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Mapping
+from functools import lru_cache
 from urllib.parse import quote, quote_plus, unquote_plus
 
 from core.documents import NOT_JSON, parse_json
@@ -65,25 +66,36 @@ def mask_body(text: str, *, known: Iterable[str] = ()) -> str:
 
     The declared Content-Type is not trusted: a body is read as JSON if it parses as JSON, else as a form.
     """
-    if HOTTOK_FIELD in text.lower():  # else there is no field to mask: no parsing on the delivery path
+    if HOTTOK_FIELD in text.lower():  # else there is no field to mask, and nothing to parse
         document = parse_json(text)
         text = _mask_form(text) if document is NOT_JSON else _mask_json(text, document)
-    return _mask_known(text, known)
+    return _mask_known(text, _spellings(known))
 
 
 def mask_answer(headers: Mapping[str, str], body: str, *, sent: Mapping[str, str]) -> tuple[dict[str, str], str]:
     """A receiver's answer as it may be kept and shown: its secret headers masked, and the secrets the request
     carried (``sent``: its headers) masked wherever the answer echoes them (httpbin-like receivers echo it all,
-    in the body or in headers of their own)."""
-    known = [header_value(sent, name) for name in SECRET_HEADERS]
-    shown = {name: _mask_known(value, known) for name, value in masked_headers(headers).items()}
-    return shown, mask_body(body, known=known)
+    in the body or in headers of their own). On the delivery path: a few substring searches, no parsing."""
+    spellings = _spellings(header_value(sent, name) for name in SECRET_HEADERS)
+    shown = {name: _mask_known(value, spellings) for name, value in masked_headers(headers).items()}
+    return shown, _mask_known(body, spellings)
 
 
-def _mask_known(text: str, known: Iterable[str]) -> str:
-    for secret in {s for s in known if s and len(s) >= KNOWN_SECRET_MIN_LENGTH}:
-        for spelling in {secret, quote_plus(secret), quote(secret, safe="")}:
-            text = text.replace(spelling, mask_secret(secret))
+def _spellings(known: Iterable[str]) -> list[tuple[str, str]]:
+    """(how a known secret may be written, its mask): as it is, and URL-encoded."""
+    return [pair for secret in set(known) if len(secret) >= KNOWN_SECRET_MIN_LENGTH for pair in _spelled(secret)]
+
+
+@lru_cache(maxsize=1024)
+def _spelled(secret: str) -> tuple[tuple[str, str], ...]:
+    masked = mask_secret(secret)
+    return tuple((spelling, masked) for spelling in {secret, quote_plus(secret), quote(secret, safe="")})
+
+
+def _mask_known(text: str, spellings: list[tuple[str, str]]) -> str:
+    for spelling, masked in spellings:
+        if spelling in text:
+            text = text.replace(spelling, masked)
     return text
 
 
