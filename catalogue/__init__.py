@@ -5,12 +5,11 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import parse_qsl, urlencode
+from urllib.parse import urlencode
 
 from catalogue.events import PayloadVersion
 from catalogue.payloads import CATALOGUE, PURCHASE_STATUS, TEST_BUTTON, VERSION, EventSchema
 from catalogue.schema import PRODUCER, Audience, Scope, render, render_form
-from dispatcher.logging import mask_secret
 
 JSON = "application/json"
 FORM = "application/x-www-form-urlencoded"
@@ -67,25 +66,6 @@ def payload_encode(ctx: PayloadContext, version: str = PayloadVersion.V2) -> Bod
     return Body(payload_serialize(payload_build(ctx)), JSON)
 
 
-def payload_mask_secrets(text: str, content_type: str) -> str:
-    """The body as it may be shown: a hottok inside it (1.0's ``hottok`` field, 2.0.0's top-level ``hottok``)
-    reduced to its first and last characters. Anything that does not parse is returned as it is."""
-    if content_type.startswith(FORM):
-        pairs = parse_qsl(text, keep_blank_values=True)
-        if not any(name == "hottok" for name, _ in pairs):
-            return text
-        return urlencode([(name, mask_secret(value) if name == "hottok" else value) for name, value in pairs])
-    if content_type.startswith(JSON):
-        try:
-            payload = json.loads(text)
-        except ValueError:
-            return text
-        if isinstance(payload, dict) and "hottok" in payload:
-            payload["hottok"] = mask_secret(payload["hottok"])
-            return payload_serialize(payload)
-    return text
-
-
 __all__ = [
     "CATALOGUE",
     "FORM",
@@ -102,6 +82,5 @@ __all__ = [
     "payload_build",
     "payload_encode",
     "payload_form",
-    "payload_mask_secrets",
     "payload_serialize",
 ]

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from core.numbers import finite_decimal
+
 CENT = Decimal("0.01")
 
 
@@ -43,9 +45,10 @@ DEFAULT_PLAN_KEYS = ("monthly", "quarterly", "yearly")
 
 
 def derived_price(monthly_price: Decimal | str, key: str) -> Decimal:
-    """The price of a charge of period ``key`` derived from a monthly price, with the period's discount."""
+    """The price of a charge of period ``key`` derived from a monthly price, with the period's discount.
+    NotANumber (a ValueError) when the monthly price is not a finite number."""
     period = PLAN_PERIODS[key]
-    return (Decimal(str(monthly_price)) * period.months * period.discount).quantize(CENT)
+    return (finite_decimal(monthly_price) * period.months * period.discount).quantize(CENT)
 
 
 def plan_prices(product) -> dict[str, Decimal]:

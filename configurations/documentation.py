@@ -18,7 +18,7 @@ from catalogue.schema import Affiliates
 from configurations import selectors as configuration_selectors
 from configurations import services as configuration_services
 from core.hotmart import HOTTOK_HEADER
-from dispatcher.logging import mask_secret
+from core.secrets import mask_secret
 
 
 @login_required

@@ -5,13 +5,12 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django import forms
-from django.conf import settings
 from django.core.exceptions import ValidationError
 
 from catalogue.events import EVENT_GROUPS, PURCHASE_EVENTS, EventType, PayloadVersion
 from catalogue.plans import PLAN_PERIODS, derived_price
 from configurations.models import Configuration, Product
-from configurations.services import PRICE_MAX, PRODUCT_NAME_MAX, WARRANTY_DAYS_MAX
+from configurations.services import PRICE_MAX, PRODUCT_ID_MAX, PRODUCT_NAME_MAX, WARRANTY_DAYS_MAX
 from configurations.validators import validate_target_url
 
 DISABLE_REASON_MAX = 500  # as the API's
@@ -78,7 +77,7 @@ class ConfigurationForm(forms.Form):
     def clean_url(self):
         # The service checks it again on save; checking here too shows every error of the form at once.
         try:
-            return validate_target_url(self.cleaned_data["url"], production=settings.DISPATCHER_MODE == "production")
+            return validate_target_url(self.cleaned_data["url"])
         except ValidationError as exc:
             raise ValidationError(exc.messages[0]) from None
 
@@ -173,7 +172,7 @@ class ProductForm(forms.Form):
         label="Product id",
         required=False,
         min_value=1,
-        max_value=10**15,
+        max_value=PRODUCT_ID_MAX,
         help_text="The id payloads carry; left empty, a free one is chosen.",
         widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
     )
@@ -225,7 +224,7 @@ class ProductForm(forms.Form):
         for key, period in PLAN_PERIODS.items():
             try:
                 follows = derived_price(price, key)
-            except ArithmeticError:
+            except (ArithmeticError, ValueError):  # what was typed is not a price: the field says so
                 follows = None
             rows.append((period, self[f"plan_{key}"], self[f"plan_{key}_price"], follows))
         return rows

@@ -14,7 +14,6 @@ from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from urllib.parse import urlsplit
 
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
@@ -28,6 +27,7 @@ from catalogue.plans import DEFAULT_PLAN_KEYS, PLAN_PERIODS
 from configurations.credentials import basic_value
 from configurations.models import Account, Affiliation, Configuration, Product, SigningSecret
 from configurations.validators import validate_target_url
+from core.numbers import NotANumber, finite_decimal
 
 _HOTTOK_ALPHABET = string.ascii_letters + string.digits
 HOTTOK_LENGTH = 40
@@ -60,14 +60,16 @@ def account_hottok_regenerate(*, account: Account) -> Account:
 
 
 PRODUCT_NAME_MAX = 200
+PRODUCT_ID_MAX = 10**15  # Hotmart's product ids are 7 digits; this leaves room and fits every database
+SIGNING_OVERLAP_MAX = 365 * 86400  # seconds old signing secrets may keep signing after a rotation
 PRICE_MAX = Decimal("9999999999.99")  # what Product.price holds (12 digits, 2 after the point)
 WARRANTY_DAYS_MAX = 365
 
 
 def _clean_price(value, field: str, errors: dict[str, str]) -> Decimal | None:
     try:
-        price = Decimal(str(value)).quantize(Decimal("0.01"))
-    except InvalidOperation:
+        price = finite_decimal(value).quantize(Decimal("0.01"))
+    except (NotANumber, InvalidOperation):  # NaN, infinity, junk; or too many digits to quantize
         errors[field] = f"{value!r} is not a price, e.g. 97.00."
         return None
     if price < 0:
@@ -156,7 +158,9 @@ def product_create(
         is_subscription=is_subscription,
         plans=plans,
     )
-    if hotmart_id is not None and (hotmart_id < 1 or Product.objects.filter(hotmart_id=hotmart_id).exists()):
+    if hotmart_id is not None and (
+        not 1 <= hotmart_id <= PRODUCT_ID_MAX or Product.objects.filter(hotmart_id=hotmart_id).exists()
+    ):
         errors["hotmart_id"] = f"Product id {hotmart_id} is taken or invalid; choose another or leave it out."
     if errors:
         raise ValidationError(errors)
@@ -271,7 +275,7 @@ def configuration_validate(
         if not Affiliation.objects.filter(affiliate=owner, product=product).exists():
             errors["product"] = "That product is neither yours nor one you are an affiliate of."
     try:
-        url = validate_target_url(url, production=settings.DISPATCHER_MODE == "production")
+        url = validate_target_url(url)
     except ValidationError as exc:
         errors["url"] = exc.messages[0]
     if errors:
@@ -400,6 +404,8 @@ def signing_secret_rotate(
     """
     if overlap_seconds < 0:
         raise ValidationError({"overlap": "The overlap cannot be negative."})
+    if overlap_seconds > SIGNING_OVERLAP_MAX:
+        raise ValidationError({"overlap": f"The overlap is at most {SIGNING_OVERLAP_MAX // 86400} days."})
     now = now or timezone.now()
     with transaction.atomic():
         SigningSecret.objects.filter(configuration=configuration, expires_at__isnull=True).update(
@@ -593,10 +599,10 @@ def affiliation_create(
     elif Affiliation.objects.filter(affiliate=affiliate, product=product).exists():
         errors["affiliate"] = f"{affiliate} is already an affiliate of product {product.hotmart_id}."
     try:
-        commission_percent = Decimal(str(commission_percent)).quantize(Decimal("0.01"))
+        commission_percent = finite_decimal(commission_percent).quantize(Decimal("0.01"))
         if not Decimal(0) < commission_percent <= Decimal(100):
             errors["commission_percent"] = "The commission is a percentage above 0 and at most 100."
-    except InvalidOperation:
+    except (NotANumber, InvalidOperation):
         errors["commission_percent"] = f"{commission_percent!r} is not a percentage, e.g. 40."
     if errors:
         raise ValidationError(errors)

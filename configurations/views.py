@@ -20,7 +20,7 @@ from configurations import selectors as configuration_selectors
 from configurations import services as configuration_services
 from configurations.forms import ConfigurationForm, DisableForm, SendTestForm
 from configurations.models import Configuration
-from dispatcher.logging import mask_secret
+from core.secrets import mask_secret
 from history import publishing
 from history import selectors as history_selectors
 from web.dashboard.forms import form_keep, form_kept

@@ -10,8 +10,8 @@ from engine.conf import MODES
 
 @register(Tags.compatibility, deploy=False)
 def check_dispatcher_settings(app_configs=None, **kwargs):
+    from core.addresses import parse_networks
     from engine.conf import dispatcher_settings
-    from engine.transport import parse_networks
 
     errors = []
 
@@ -54,6 +54,14 @@ def check_dispatcher_settings(app_configs=None, **kwargs):
         parse_networks(conf.allowed_networks)
     except ValueError as exc:
         error(f"DISPATCHER_ALLOWED_NETWORKS has a bad network: {exc}.", "Use CIDR, e.g. 10.1.0.0/16.", "E010")
+    try:
+        parse_networks(settings.TRUSTED_PROXIES)
+    except ValueError as exc:
+        error(
+            f"TRUSTED_PROXIES has a bad address: {exc}.",
+            "List your reverse proxies' addresses or networks, e.g. 10.0.0.5 or 172.18.0.0/16.",
+            "E012",
+        )
     return errors
 
 

@@ -7,26 +7,10 @@ secret are masked before anything is rendered, so a careless ``log.info(..., hot
 from __future__ import annotations
 
 import logging.config
-import re
 
 import structlog
 
-SECRET_KEYS = ("hottok", "secret", "password", "authorization", "token")
-# A secret in a URL's query string, e.g. Hotmart-shaped token requests: ?client_secret=...
-_QUERY_SECRET = re.compile(r"([?&][^=&\s]*(?:" + "|".join(SECRET_KEYS) + r")[^=&\s]*=)[^&\s\"]*", re.IGNORECASE)
-
-
-def mask_secret(value: object) -> str:
-    """``abcd…wxyz`` for long secrets, ``****`` for short ones: enough to recognise, not to use."""
-    text = "" if value is None else str(value)
-    if len(text) >= 16:
-        return f"{text[:4]}…{text[-4:]}"
-    return "****" if text else ""
-
-
-def mask_query_secrets(text: str) -> str:
-    """``/token?client_id=a&client_secret=b`` -> ``/token?client_id=a&client_secret=****``."""
-    return _QUERY_SECRET.sub(r"\1****", text)
+from core.secrets import is_secret_name, mask_query_secrets, mask_secret
 
 
 class QuerySecretsFilter(logging.Filter):
@@ -42,7 +26,7 @@ class QuerySecretsFilter(logging.Filter):
 
 def _mask_secrets(_logger, _name, event_dict):
     for key in list(event_dict):
-        if any(word in key.lower() for word in SECRET_KEYS):
+        if is_secret_name(key):
             event_dict[key] = mask_secret(event_dict[key])
     return event_dict
 

@@ -144,76 +144,105 @@ def _histogram(name: str, documentation: str, key: str, buckets: tuple[float, ..
 
 
 class DispatcherCollector(Collector):
-    """Metrics computed at scrape time from Redis (counters) and the database (backlog, configurations)."""
+    """Metrics computed at scrape time from Redis (counters, queues, heartbeats) and the database (backlog,
+    configurations). Each source that does not answer is reported as down (``hotmart_dispatcher_redis_up 0``,
+    ``hotmart_dispatcher_database_up 0``) and its metrics left out: the scrape still answers with the others,
+    so an outage of Redis is seen, and the backlog it causes too."""
 
     def collect(self) -> Iterator:
-        from django.db.models import Min
-        from django.utils import timezone
+        yield from _source("redis", "Redis", _redis_metrics)
+        yield from _source("database", "the database", _database_metrics)
 
-        from configurations.models import Configuration
-        from history.choices import OPEN_STATUSES
-        from history.models import Notification
 
-        r = redis_client()
-        counters = {k.decode(): int(v) for k, v in r.hgetall(COUNTERS).items()}
-        attempts = CounterMetricFamily(
-            "hotmart_dispatcher_attempts",
-            "POSTs made, by outcome and HTTP status class.",
-            labels=["outcome", "http_class"],
-        )
-        tasks = CounterMetricFamily("hotmart_dispatcher_celery_tasks", "Celery tasks run.", labels=["task", "state"])
-        for key, value in counters.items():
-            kind, first, second = key.split("|")
-            (attempts if kind == "attempts" else tasks).add_metric([first, second], value)
-        yield attempts
-        yield tasks
-        yield _histogram(
-            "hotmart_dispatcher_delivery_latency_seconds",
-            "From the notification saved to its first 2xx.",
-            LATENCY,
-            LATENCY_BUCKETS,
-            r.hgetall(LATENCY),
-        )
-        yield _histogram(
-            "hotmart_dispatcher_attempt_duration_seconds",
-            "Duration of one POST.",
-            DURATION,
-            DURATION_BUCKETS,
-            r.hgetall(DURATION),
-        )
-        created = CounterMetricFamily(
-            "hotmart_dispatcher_notifications_created", "Notifications created (the highest id ever given)."
-        )
-        created.add_metric([], Notification.objects.order_by("-id").values_list("id", flat=True).first() or 0)
-        yield created
-        now = timezone.now()
-        due = Notification.objects.filter(status__in=OPEN_STATUSES, next_attempt_at__lte=now)
-        backlog = GaugeMetricFamily("hotmart_dispatcher_due_notifications", "Open notifications due now.")
-        backlog.add_metric([], due.count())
-        yield backlog
-        oldest = due.aggregate(oldest=Min("next_attempt_at"))["oldest"]
-        age = GaugeMetricFamily(
-            "hotmart_dispatcher_oldest_due_age_seconds", "How long the oldest due notification has been waiting."
-        )
-        age.add_metric([], (now - oldest).total_seconds() if oldest else 0.0)
-        yield age
-        queue = GaugeMetricFamily(
-            "hotmart_dispatcher_queue_length", "Messages waiting in a Celery queue.", labels=["queue"]
-        )
-        for name in QUEUES:
-            queue.add_metric([name], r.llen(name))
-        yield queue
-        configurations = GaugeMetricFamily(
-            "hotmart_dispatcher_configurations", "Configurations by status.", labels=["status"]
-        )
-        for status in Configuration.Status.values:
-            configurations.add_metric([status], Configuration.objects.filter(status=status).count())
-        failing = Configuration.objects.filter(status=Configuration.Status.ACTIVE, failing_since__isnull=False).count()
-        configurations.add_metric(["failing"], failing)
-        yield configurations
-        seen = GaugeMetricFamily(
-            "hotmart_dispatcher_worker_last_seen_seconds", "Seconds since a worker's last heartbeat.", labels=["worker"]
-        )
-        for worker, seconds in workers_last_seen().items():
-            seen.add_metric([worker], seconds)
-        yield seen
+def _source(name: str, label: str, build) -> Iterator:
+    from django.db import DatabaseError
+
+    up = GaugeMetricFamily(
+        f"hotmart_dispatcher_{name}_up", f"1 when {label} answered this scrape; 0 and its metrics are left out."
+    )
+    try:
+        families = list(build())
+    except (redis.RedisError, DatabaseError) as exc:
+        log.warning("metrics_source_down", source=name, error=str(exc) or type(exc).__name__)
+        up.add_metric([], 0)
+        yield up
+        return
+    up.add_metric([], 1)
+    yield up
+    yield from families
+
+
+def _redis_metrics() -> Iterator:
+    r = redis_client()
+    counters = {k.decode(): int(v) for k, v in r.hgetall(COUNTERS).items()}
+    attempts = CounterMetricFamily(
+        "hotmart_dispatcher_attempts",
+        "POSTs made, by outcome and HTTP status class.",
+        labels=["outcome", "http_class"],
+    )
+    tasks = CounterMetricFamily("hotmart_dispatcher_celery_tasks", "Celery tasks run.", labels=["task", "state"])
+    for key, value in counters.items():
+        kind, first, second = key.split("|")
+        (attempts if kind == "attempts" else tasks).add_metric([first, second], value)
+    yield attempts
+    yield tasks
+    yield _histogram(
+        "hotmart_dispatcher_delivery_latency_seconds",
+        "From the notification saved to its first 2xx.",
+        LATENCY,
+        LATENCY_BUCKETS,
+        r.hgetall(LATENCY),
+    )
+    yield _histogram(
+        "hotmart_dispatcher_attempt_duration_seconds",
+        "Duration of one POST.",
+        DURATION,
+        DURATION_BUCKETS,
+        r.hgetall(DURATION),
+    )
+    queue = GaugeMetricFamily(
+        "hotmart_dispatcher_queue_length", "Messages waiting in a Celery queue.", labels=["queue"]
+    )
+    for name in QUEUES:
+        queue.add_metric([name], r.llen(name))
+    yield queue
+    seen = GaugeMetricFamily(
+        "hotmart_dispatcher_worker_last_seen_seconds", "Seconds since a worker's last heartbeat.", labels=["worker"]
+    )
+    for worker, seconds in workers_last_seen().items():
+        seen.add_metric([worker], seconds)
+    yield seen
+
+
+def _database_metrics() -> Iterator:
+    from django.db.models import Min
+    from django.utils import timezone
+
+    from configurations.models import Configuration
+    from history.choices import OPEN_STATUSES
+    from history.models import Notification
+
+    created = CounterMetricFamily(
+        "hotmart_dispatcher_notifications_created", "Notifications created (the highest id ever given)."
+    )
+    created.add_metric([], Notification.objects.order_by("-id").values_list("id", flat=True).first() or 0)
+    yield created
+    now = timezone.now()
+    due = Notification.objects.filter(status__in=OPEN_STATUSES, next_attempt_at__lte=now)
+    backlog = GaugeMetricFamily("hotmart_dispatcher_due_notifications", "Open notifications due now.")
+    backlog.add_metric([], due.count())
+    yield backlog
+    oldest = due.aggregate(oldest=Min("next_attempt_at"))["oldest"]
+    age = GaugeMetricFamily(
+        "hotmart_dispatcher_oldest_due_age_seconds", "How long the oldest due notification has been waiting."
+    )
+    age.add_metric([], (now - oldest).total_seconds() if oldest else 0.0)
+    yield age
+    configurations = GaugeMetricFamily(
+        "hotmart_dispatcher_configurations", "Configurations by status.", labels=["status"]
+    )
+    for status in Configuration.Status.values:
+        configurations.add_metric([status], Configuration.objects.filter(status=status).count())
+    failing = Configuration.objects.filter(status=Configuration.Status.ACTIVE, failing_since__isnull=False).count()
+    configurations.add_metric(["failing"], failing)
+    yield configurations

@@ -66,6 +66,9 @@ SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)  # usually the prox
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if SANDBOX else 3600)
 if env_bool("BEHIND_TLS_PROXY", not SANDBOX):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# The reverse proxies in front of the web app (addresses or CIDR networks): their X-Forwarded-For names the
+# client whose failures the token endpoint and the login lockout count (core/proxies.py). Nobody else's is read.
+TRUSTED_PROXIES = env_list("TRUSTED_PROXIES", [])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
@@ -128,8 +131,9 @@ MIDDLEWARE = [
     "axes.middleware.AxesMiddleware",
 ]
 
-# Login throttling (django-axes): after AXES_FAILURE_LIMIT wrong passwords for one username from one address,
-# that pair is locked out for AXES_COOLOFF_TIME, even with the right password; a success resets the count.
+# Login throttling (django-axes): after AXES_FAILURE_LIMIT wrong passwords for one username from one client
+# address (the real one behind TRUSTED_PROXIES), that pair is locked out for AXES_COOLOFF_TIME, even with the
+# right password; a success resets the count. Others' failures, from other addresses, never lock a user out.
 AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
 AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = timedelta(minutes=env_float("LOGIN_LOCKOUT_MINUTES", 15))
@@ -137,7 +141,7 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = False
-AXES_IPWARE_PROXY_COUNT = 1 if env_bool("BEHIND_TLS_PROXY", False) else 0
+AXES_CLIENT_IP_CALLABLE = "core.proxies.client_address"
 
 if not SANDBOX:
     # Production serves the files collected by `collectstatic` itself (gunicorn has no static handler).

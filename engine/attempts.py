@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 from core import hotmart
+from core.secrets import mask_answer, masked_headers
 from engine import retry, transport
 from engine.conf import DispatcherSettings
 from history.choices import AttemptTrigger, ErrorKind, NotificationStatus
@@ -172,17 +173,21 @@ def _decide(claimed: Claimed, result: transport.TransportResult, *, conf: Dispat
 
 
 def _attempt_data(send: Send, result: transport.TransportResult) -> AttemptData:
+    # A receiver that echoes the request (httpbin-like) gets its hottok kept masked, like the request's own.
+    answer_headers, answer_body = mask_answer(
+        result.headers, result.body.decode("utf-8", errors="backslashreplace"), sent=send.headers
+    )
     return AttemptData(
         number=send.number,
         trigger=AttemptTrigger.MANUAL if send.manual else AttemptTrigger.AUTOMATIC,
         started_at=result.started_at,
         duration_ms=result.duration_ms,
         request_url=send.url,
-        request_headers=transport.masked_headers(send.headers),
+        request_headers=masked_headers(send.headers),
         request_body_sha256=hashlib.sha256(send.body).hexdigest(),
         response_status=result.status_code,
-        response_headers=result.headers,
-        response_body=result.body.decode("utf-8", errors="backslashreplace"),
+        response_headers=answer_headers,
+        response_body=answer_body,
         response_body_truncated=result.truncated,
         error_kind=result.error_kind,
         error_message=result.error_message,
@@ -207,7 +212,7 @@ def interrupted(
         started_at=claimed.interrupted_at,
         request_url=claimed.configuration.url if claimed.configuration else "",
         payload=claimed.payload,
-        request_headers=transport.masked_headers(headers),
+        request_headers=masked_headers(headers),
         task_id=task_id,
     )
     if manual:

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 from django.conf import settings
 
+from core.numbers import finite_float
+
 MODES = ("sandbox", "production")
 
 
@@ -49,24 +51,24 @@ def dispatcher_settings() -> DispatcherSettings:
     return DispatcherSettings(
         mode=str(raw["MODE"]),
         max_attempts=int(raw["MAX_ATTEMPTS"]),
-        retry_schedule=tuple(float(s) for s in raw["RETRY_SCHEDULE"]),
-        retry_jitter=float(raw["RETRY_JITTER"]),
-        retry_after_max=float(raw["RETRY_AFTER_MAX"]),
-        connect_timeout=float(raw["CONNECT_TIMEOUT"]),
-        read_timeout=float(raw["READ_TIMEOUT"]),
-        total_timeout=float(raw["TOTAL_TIMEOUT"]),
+        retry_schedule=tuple(finite_float(s) for s in raw["RETRY_SCHEDULE"]),
+        retry_jitter=finite_float(raw["RETRY_JITTER"]),
+        retry_after_max=finite_float(raw["RETRY_AFTER_MAX"]),
+        connect_timeout=finite_float(raw["CONNECT_TIMEOUT"]),
+        read_timeout=finite_float(raw["READ_TIMEOUT"]),
+        total_timeout=finite_float(raw["TOTAL_TIMEOUT"]),
         response_max_bytes=int(raw["RESPONSE_MAX_BYTES"]),
-        sweep_interval=float(raw["SWEEP_INTERVAL"]),
-        stuck_grace=float(raw["STUCK_GRACE"]),
+        sweep_interval=finite_float(raw["SWEEP_INTERVAL"]),
+        stuck_grace=finite_float(raw["STUCK_GRACE"]),
         history_retention_days=int(raw["HISTORY_RETENTION_DAYS"]),
         purge_batch=int(raw["PURGE_BATCH"]),
         allowed_networks=tuple(raw["ALLOWED_NETWORKS"]),
-        lease_margin=float(raw["LEASE_MARGIN"]),
-        failing_disable_after=float(raw["FAILING_DISABLE_AFTER"]),
+        lease_margin=finite_float(raw["LEASE_MARGIN"]),
+        failing_disable_after=finite_float(raw["FAILING_DISABLE_AFTER"]),
         concurrency=int(raw["CONCURRENCY"]),
         configuration_concurrency=int(raw["CONFIGURATION_CONCURRENCY"]),
         host_concurrency=int(raw["HOST_CONCURRENCY"]),
         claim_batch=int(raw["CLAIM_BATCH"]),
         record_batch=int(raw["RECORD_BATCH"]),
-        slow_after=float(raw["SLOW_AFTER"]),
+        slow_after=finite_float(raw["SLOW_AFTER"]),
     )

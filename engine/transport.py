@@ -20,7 +20,6 @@ import socket
 import ssl
 import threading
 import time
-from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -32,42 +31,19 @@ from aiohttp import http_exceptions
 from aiohttp.abc import AbstractResolver, ResolveResult
 from django.utils import timezone
 
-from configurations.validators import ip_literal, is_public_address
-from core.hotmart import HOTTOK_HEADER
-from dispatcher.logging import mask_secret
+from core.addresses import SANDBOX_POLICY, AddressPolicy
 from history.choices import NO_STATUS, ErrorKind
 
-SECRET_HEADERS = frozenset({HOTTOK_HEADER.lower(), "authorization"})
 _CHUNK = 16 * 1024
 # Idle keep-alive connections are closed after this long: below the keep-alive timeout of most servers, so
 # a POST rarely meets a connection the receiver has just closed.
 KEEPALIVE_SECONDS = 4.0
 
 
-@dataclass(frozen=True)
-class AddressPolicy:
-    """Which addresses a POST may connect to. Sandbox: any. Production: public ones only, unless allowed."""
-
-    public_only: bool = False
-    allowed_networks: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ()
-
-    def allows(self, address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
-        if not self.public_only or any(address in network for network in self.allowed_networks):
-            return True
-        return is_public_address(address)
-
-
-def parse_networks(values: Iterable[str]) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
-    return tuple(ipaddress.ip_network(value.strip(), strict=False) for value in values if value.strip())
-
-
-SANDBOX_POLICY = AddressPolicy()
-
-
 def policy_for(conf) -> AddressPolicy:
-    """The address policy of this installation's mode (``DispatcherSettings``): production allows public
-    addresses only, and the networks its operator allowed."""
-    return AddressPolicy(public_only=not conf.sandbox, allowed_networks=parse_networks(conf.allowed_networks))
+    """The address policy (``core.addresses``, the rule URLs are saved by too) of these ``DispatcherSettings``:
+    production allows public addresses only, and the networks its operator allowed."""
+    return AddressPolicy.of(production=not conf.sandbox, allowed_networks=conf.allowed_networks)
 
 
 @dataclass(frozen=True)
@@ -96,9 +72,6 @@ class TransportResult:
         return 200 <= self.status_code < 300
 
 
-def masked_headers(headers: dict[str, str]) -> dict[str, str]:
-    """The headers as they may be stored and shown: secrets reduced to their first and last characters."""
-    return {k: (mask_secret(v) if k.lower() in SECRET_HEADERS else v) for k, v in headers.items()}
 
 
 class BlockedAddress(OSError):
@@ -282,17 +255,12 @@ async def _read_capped(response: aiohttp.ClientResponse, state: _Answer, *, limi
 
 
 def _blocked_literal(url: str, policy: AddressPolicy) -> str:
-    """An IP address written in the URL skips the resolver: the policy is applied to it here."""
-    if not policy.public_only:
-        return ""
+    """An IP address written in the URL skips the resolver: the policy is applied to it here, as at save."""
     try:
         host = urlsplit(url).hostname or ""
     except ValueError:
         return ""
-    address = ip_literal(host)
-    if address is None or policy.allows(address):
-        return ""
-    return f"{host} is {address}: not a public address"
+    return policy.refusal(host)
 
 
 def post(*, url: str, body: bytes, headers: dict[str, str], limits: Limits) -> TransportResult:
@@ -391,7 +359,7 @@ def parse_retry_after(value: str | None) -> float | None:
         return None
     value = value.strip()
     if value.isdigit():
-        return float(value)
+        return float(value) if value.isascii() else None  # "²" is a digit to isdigit, and float("²") raises
     try:
         moment = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError):

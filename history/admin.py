@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from core.secrets import mask_body
 from history.models import Attempt, Event, Notification
 
 
@@ -22,4 +23,10 @@ class NotificationAdmin(admin.ModelAdmin):
     list_display = ["id", "event", "configuration", "status", "attempt_count", "last_status_code", "next_attempt_at"]
     list_filter = ["status"]
     raw_id_fields = ["event", "configuration"]
+    exclude = ["payload"]  # may carry the hottok: shown masked instead, and never edited (it is frozen)
+    readonly_fields = ["payload_masked"]
     inlines = [AttemptInline]
+
+    @admin.display(description="Payload (hottok masked)")
+    def payload_masked(self, notification: Notification) -> str:
+        return mask_body(notification.payload)

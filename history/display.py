@@ -1,7 +1,8 @@
-"""How a notification's payload and headers are shown to people: secrets masked, bytes kept exact.
+"""How a notification's payload is shown to people: secrets masked, bytes kept exact.
 
-A payload can carry the hottok in its body (UPDATE_SUBSCRIPTION_CHARGE_DATE does, as Hotmart's does). Pages
-and the CLI show it masked like the X-HOTMART-HOTTOK header; everything else is shown byte for byte.
+A payload can carry the hottok in its body (the legacy 1.0 form always does; 2.0.0's
+UPDATE_SUBSCRIPTION_CHARGE_DATE does, as Hotmart's does). The page shows it masked like the X-HOTMART-HOTTOK
+header (``core.secrets``); everything else is shown byte for byte.
 """
 
 from __future__ import annotations
@@ -10,7 +11,8 @@ import hashlib
 import json
 from dataclasses import dataclass
 
-from dispatcher.logging import mask_secret
+from core.documents import NOT_JSON, parse_json
+from core.secrets import mask_body
 
 
 @dataclass(frozen=True)
@@ -24,21 +26,9 @@ class ShownPayload:
 
 def payload_shown(payload: str) -> ShownPayload:
     body = payload.encode("utf-8")
-    secret = _body_hottok(payload)
-    raw = payload.replace(secret, mask_secret(secret)) if secret else payload
-    try:
-        pretty = json.dumps(json.loads(raw), indent=2, ensure_ascii=False)
-    except ValueError:
-        pretty = raw
+    raw = mask_body(payload)
+    document = parse_json(raw)
+    pretty = raw if document is NOT_JSON else json.dumps(document, indent=2, ensure_ascii=False)
     return ShownPayload(
-        pretty=pretty, raw=raw, size=len(body), sha256=hashlib.sha256(body).hexdigest(), masked=bool(secret)
+        pretty=pretty, raw=raw, size=len(body), sha256=hashlib.sha256(body).hexdigest(), masked=raw != payload
     )
-
-
-def _body_hottok(payload: str) -> str:
-    try:
-        data = json.loads(payload)
-    except ValueError:
-        return ""
-    value = data.get("hottok") if isinstance(data, dict) else None
-    return value if isinstance(value, str) and value else ""

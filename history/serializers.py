@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import json
-
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from catalogue.events import EventType
 from configurations.serializers import id_field
-from dispatcher.logging import mask_secret
+from core.documents import NOT_JSON, parse_json
+from core.secrets import mask_body
 from history.choices import AttemptTrigger, BulkResendStatus, ErrorKind, NotificationStatus
 from history.models import Attempt, BulkResend, Event, Notification
 from history.selectors import bulk_resend_sent_count
@@ -138,12 +137,11 @@ class NotificationDetailSerializer(NotificationSummarySerializer):
 
     @extend_schema_field(OpenApiTypes.ANY)
     def get_payload(self, notification: Notification):
+        text = notification.payload if self.context.get("reveal") else mask_body(notification.payload)
         if notification.content_type != "application/json":
-            return notification.payload
-        payload = json.loads(notification.payload)
-        if not self.context.get("reveal") and isinstance(payload, dict) and "hottok" in payload:
-            payload["hottok"] = mask_secret(payload["hottok"])
-        return payload
+            return text  # the legacy 1.0 form, as sent
+        document = parse_json(text)
+        return text if document is NOT_JSON else document
 
 
 class PageQuerySerializer(serializers.Serializer):

@@ -20,7 +20,8 @@ from django.views.decorators.http import require_POST
 
 from configurations import selectors as configuration_selectors
 from core import hotmart
-from engine import transport
+from core.numbers import whole_number
+from core.secrets import masked_headers
 from history import publishing
 from history import selectors as history_selectors
 from history.choices import OPEN_STATUSES, NotificationStatus
@@ -155,7 +156,7 @@ def notification_detail(request, pk: int):
         headers_note = f"As sent with attempt {attempts[-1].number}."
     else:
         account = configuration_selectors.account_for_owner(owner_id=notification.owner_id)
-        headers = transport.masked_headers(
+        headers = masked_headers(
             hotmart.build_headers(
                 hottok=account.hottok if account else "",
                 content_type=notification.content_type,
@@ -212,11 +213,11 @@ def _announce(text: str, *, status: int = 204) -> HttpResponse:
 def bulk_resend_new(request):
     """Choose a configuration's window and statuses, then start the background job (also the resend offered
     on the Configurations page after enabling: it posts here)."""
-    raw_id = request.POST.get("configuration") or request.GET.get("configuration") or ""
+    configuration_id = whole_number(request.POST.get("configuration") or request.GET.get("configuration"))
     configuration = None
-    if raw_id.isdigit():
+    if configuration_id is not None:
         configuration = configuration_selectors.configuration_get(
-            owner_id=request.user.pk, configuration_id=int(raw_id)
+            owner_id=request.user.pk, configuration_id=configuration_id
         )
     if configuration is None:
         raise Http404("No such configuration.")

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 from django.conf import settings
 
+from core.numbers import finite_float
+
 
 @dataclass(frozen=True)
 class InboxSettings:
@@ -25,9 +27,9 @@ def inbox_settings() -> InboxSettings:
         enabled=bool(raw["ENABLED"]),
         base_url=str(raw["BASE_URL"]).rstrip("/"),
         rate_limit=int(raw["RATE_LIMIT"]),
-        rate_window=float(raw["RATE_WINDOW"]),
+        rate_window=finite_float(raw["RATE_WINDOW"]),
         max_requests=int(raw["MAX_REQUESTS"]),
-        retention_hours=float(raw["RETENTION_HOURS"]),
+        retention_hours=finite_float(raw["RETENTION_HOURS"]),
         max_body_bytes=int(raw["MAX_BODY_BYTES"]),
-        max_delay=float(raw["MAX_DELAY"]),
+        max_delay=finite_float(raw["MAX_DELAY"]),
     )

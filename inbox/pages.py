@@ -19,6 +19,7 @@ from django.urls import path, reverse
 from django.views.decorators.http import require_GET
 
 from configurations import selectors as configuration_selectors
+from core.numbers import whole_number
 from inbox import selectors as inbox_selectors
 from inbox import services as inbox_services
 from inbox.conf import inbox_settings
@@ -146,8 +147,7 @@ def inbox_detail(request, pk: int):
 def inbox_requests_live(request, pk: int):
     """What the live list polls: 204 when nothing came, the new requests to add on top, or the whole list."""
     inbox = _owned(request, pk)
-    after = request.GET.get("after", "")
-    after_id = int(after) if after.isdigit() and len(after) < 19 else 0
+    after_id = whole_number(request.GET.get("after")) or 0
     fresh = inbox_selectors.inbox_requests(inbox_id=inbox.pk, after_id=after_id, limit=SHOWN)
     changed = request.GET.get("v") != _version(inbox)  # reset or edited since the page drew its list
     if not changed and not fresh:

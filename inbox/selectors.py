@@ -7,10 +7,8 @@ from datetime import datetime
 
 from django.db.models import Count, QuerySet
 
-from catalogue import payload_mask_secrets
 from core.hotmart import HOTTOK_HEADER
-from dispatcher.logging import mask_secret
-from engine.transport import masked_headers
+from core.secrets import header_value, mask_body, masked_headers
 from inbox.conf import inbox_settings
 from inbox.models import Inbox, InboxRequest
 
@@ -94,15 +92,12 @@ class RequestView:
 
 def inbox_request_view(request: InboxRequest, *, reveal: bool = False) -> RequestView:
     headers = dict(request.headers)
-    content_type = next((v for k, v in headers.items() if k.lower() == "content-type"), "")
+    content_type = header_value(headers, "Content-Type")
     body_text = bytes(request.body).decode("utf-8", errors="replace")
     if not reveal:
-        hottok = next((v for k, v in headers.items() if k.lower() == HOTTOK_HEADER.lower()), "")
+        # The header's hottok is hidden in the body too, even in one that does not parse (cut at the cap).
+        body_text = mask_body(body_text, known=[header_value(headers, HOTTOK_HEADER)])
         headers = masked_headers(headers)
-        body_text = payload_mask_secrets(body_text, content_type)
-        if len(hottok) >= 8 and hottok in body_text:
-            # A body that does not parse (cut at the cap, or not what it claims to be) still hides the token.
-            body_text = body_text.replace(hottok, mask_secret(hottok))
     return RequestView(
         id=request.pk,
         number=request.number,

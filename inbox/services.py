@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -14,6 +13,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from core.documents import parse_json
 from inbox.conf import inbox_settings
 from inbox.models import DEFAULT_BODY, Inbox, InboxRequest
 
@@ -188,7 +188,7 @@ def hotmart_summary(body: bytes, headers: dict[str, str]) -> dict[str, str]:
     event, subject = "", ""
     try:
         if "json" in content_type:
-            document = json.loads(body)
+            document = parse_json(body)  # NOT_JSON (no .get) for junk, or a document nested too deeply
             data = document.get("data") or {}
             event = document.get("event") or ""
             subject = (data.get("purchase") or {}).get("transaction") or ""

@@ -8,6 +8,7 @@ import time
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
+from core.proxies import client_address
 from inbox.conf import inbox_settings
 from inbox.ratelimit import inbox_rate_check
 from inbox.services import CaughtRequest, inbox_catch
@@ -48,10 +49,10 @@ def _read(request: HttpRequest, limit: int, rest: str) -> CaughtRequest:
     path = "/" + rest + (f"?{query}" if query else "")
     return CaughtRequest(
         method=request.method or "GET",
-        path=path,
-        headers=dict(request.headers),
+        path=path.replace("\x00", "%00"),  # kept as it was sent: no database column takes a NUL
+        headers={name: value.replace("\x00", "\\x00") for name, value in request.headers.items()},
         body=body[:limit],
         body_size=size,
         body_truncated=size > limit,
-        remote_addr=request.META.get("REMOTE_ADDR", ""),
+        remote_addr=client_address(request),
     )

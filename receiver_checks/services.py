@@ -31,7 +31,7 @@ from configurations import services as configuration_services
 from configurations.models import Configuration
 from configurations.validators import validate_target_url
 from core import hotmart
-from dispatcher.logging import mask_secret
+from core.secrets import mask_answer, mask_secret, masked_headers
 from engine import transport
 from engine.conf import dispatcher_settings
 from history import services as history_services
@@ -149,7 +149,7 @@ def _target(*, owner, configuration, url, payload_version, conf) -> dict:
     if not url:
         raise ValidationError({"url": "Enter the URL to check, or choose a configuration."})
     try:
-        url = validate_target_url(url, production=not conf.sandbox)
+        url = validate_target_url(url, policy=transport.policy_for(conf))
     except ValidationError as exc:
         raise ValidationError({"url": exc.messages}) from None
     payload_version = payload_version or PayloadVersion.V2
@@ -405,18 +405,21 @@ def _attempt(
     result: transport.TransportResult, headers: dict[str, str], *, number: int, url: str, body: str, task_id: str
 ) -> history_services.AttemptData:
     """The attempt as History keeps it (``history.services.receiver_check_record`` escapes what no database
-    stores)."""
+    stores), a secret the receiver echoes masked."""
+    answer_headers, answer_body = mask_answer(
+        result.headers, result.body.decode("utf-8", errors="backslashreplace"), sent=headers
+    )
     return history_services.AttemptData(
         number=number,
         trigger=AttemptTrigger.AUTOMATIC,
         started_at=result.started_at,
         duration_ms=result.duration_ms,
         request_url=url,
-        request_headers=transport.masked_headers(headers),
+        request_headers=masked_headers(headers),
         request_body_sha256=hashlib.sha256(body.encode()).hexdigest(),
         response_status=result.status_code,
-        response_headers=dict(result.headers),
-        response_body=result.body.decode("utf-8", errors="backslashreplace"),
+        response_headers=answer_headers,
+        response_body=answer_body,
         response_body_truncated=result.truncated,
         error_kind=result.error_kind,
         error_message=result.error_message,

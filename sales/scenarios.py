@@ -28,6 +28,8 @@ from catalogue.events import AFFILIATE_EVENTS, EventType
 from configurations import selectors as configuration_selectors
 from configurations import services as configuration_services
 from configurations.models import Configuration
+from core.documents import too_deep
+from core.numbers import NotANumber, finite_float
 from inbox import selectors as inbox_selectors
 from inbox import services as inbox_services
 from sales import services
@@ -36,6 +38,11 @@ from sales.services import SaleOutcome
 
 MAX_SLEEP = 60.0  # seconds a single ``sleep`` step may pause
 MAX_STEPS = 500
+MAX_FILE_BYTES = 1024 * 1024  # a story of MAX_STEPS steps is a few dozen KiB
+MAX_DEPTH = 10  # mappings and lists within each other: a scenario needs 4
+MAX_NODES = 20_000  # values in the whole file, an alias counted each time it is used
+MAX_STORY = timedelta(days=3650)  # what all the waits may add up to
+START_EARLIEST, START_LATEST = datetime(1970, 1, 1), datetime(2100, 12, 31)  # payloads date events in epoch ms
 
 _TRANSITIONS = {
     "approve": PurchaseStatus.APPROVED,
@@ -110,7 +117,14 @@ class Scenario:
 
     @property
     def story_length(self) -> timedelta:
-        return sum((_duration(s.options["duration"], s.number) for s in self.steps if s.action == "wait"), timedelta())
+        """What the waits add up to; ScenarioError past MAX_STORY (the story would be dated before the calendar)."""
+        length = timedelta()
+        for step in self.steps:
+            if step.action == "wait":
+                length += _duration(step.options["duration"], step.number)
+                if length > MAX_STORY:
+                    raise ScenarioError(f"step {step.number} (wait): the waits add up to more than 10 years.")
+        return length
 
 
 @dataclass
@@ -122,21 +136,32 @@ class StepResult:
 
 
 def duration_parse(value: Any) -> timedelta | None:
-    """``90`` (seconds), ``"30s"``, ``"15m"``, ``"2h"``, ``"8d"``, ``"1w"``, ``"1d12h"``; None if not a duration."""
+    """``90`` (seconds), ``"30s"``, ``"15m"``, ``"2h"``, ``"8d"``, ``"1w"``, ``"1d12h"``; None if not a duration
+    (also ``.nan``, ``.inf``, or longer than MAX_STORY)."""
     if isinstance(value, bool):
         return None
     if isinstance(value, int | float):
-        return timedelta(seconds=value) if value >= 0 else None
-    text = str(value).strip().lower().replace(" ", "")
-    if not text or _DURATION.sub("", text):
+        seconds = value
+    else:
+        text = str(value).strip().lower().replace(" ", "")
+        if not text or _DURATION.sub("", text):
+            return None
+        seconds = sum(float(n) * _UNITS[unit] for n, unit in _DURATION.findall(text))
+    try:
+        seconds = finite_float(seconds)
+    except NotANumber:
         return None
-    return timedelta(seconds=sum(float(n) * _UNITS[unit] for n, unit in _DURATION.findall(text)))
+    if not 0 <= seconds <= MAX_STORY.total_seconds():
+        return None
+    return timedelta(seconds=seconds)
 
 
 def _duration(value: Any, number: int) -> timedelta:
     parsed = duration_parse(value)
     if parsed is None:
-        raise ScenarioError(f"step {number} (wait): {value!r} is not a duration such as 30s, 15m, 2h or 8d.")
+        raise ScenarioError(
+            f"step {number} (wait): {value!r} is not a duration such as 30s, 15m, 2h or 8d (at most 10 years)."
+        )
     return parsed
 
 
@@ -149,6 +174,13 @@ def scenario_parse(text: str, *, source: str = "scenario") -> Scenario:
         where = f" at line {mark.line + 1}" if mark is not None else ""
         problem = getattr(exc, "problem", None) or "not valid YAML or JSON"
         raise ScenarioError(f"{source}: {problem}{where}.") from None
+    except RecursionError:
+        raise ScenarioError(f"{source}: nested too deeply; a scenario is a list of steps.") from None
+    if too_deep(data, max_depth=MAX_DEPTH, max_nodes=MAX_NODES):
+        raise ScenarioError(
+            f"{source}: nested deeper than {MAX_DEPTH} levels, or more than {MAX_NODES} values (an alias counts "
+            "each time it is used); a scenario is a short list of steps."
+        )
     if isinstance(data, list):
         data = {"steps": data}
     if not isinstance(data, dict):
@@ -171,6 +203,8 @@ def scenario_parse(text: str, *, source: str = "scenario") -> Scenario:
         start = data["start"] if isinstance(data["start"], datetime) else parse_datetime(str(data["start"]))
         if start is None or timezone.is_naive(start):
             raise ScenarioError(f"{source}: `start` is a date-time with its zone, e.g. 2026-11-01T10:00:00Z.")
+        if not START_EARLIEST.year <= start.year <= START_LATEST.year:
+            raise ScenarioError(f"{source}: `start` is a date-time from 1970 to 2100.")
     steps = [_step(raw, number) for number, raw in enumerate(raw_steps, start=1)]
     scenario = Scenario(
         name=str(data.get("name") or source),
@@ -226,15 +260,26 @@ def _step(raw: Any, number: int) -> Step:
     return Step(number=number, action=action, options=options)
 
 
+def path_shown(path: str) -> str:
+    """A file name as text any terminal takes: a name of bytes that are not UTF-8 with them replaced."""
+    return path.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
 def scenario_load(path: str) -> Scenario:
+    """Read a scenario file: at most MAX_FILE_BYTES of UTF-8 (an endless file, ``/dev/zero``, is refused)."""
+    shown = path_shown(path)
     try:
-        with open(path, encoding="utf-8") as handle:
-            text = handle.read()
+        with open(path, "rb") as handle:
+            data = handle.read(MAX_FILE_BYTES + 1)
     except OSError as exc:
-        raise ScenarioError(f"{path}: {exc.strerror or exc}.") from None
+        raise ScenarioError(f"{shown}: {exc.strerror or exc}.") from None
+    if len(data) > MAX_FILE_BYTES:
+        raise ScenarioError(f"{shown}: larger than {MAX_FILE_BYTES // 1024} KiB; a scenario is a short list of steps.")
+    try:
+        text = data.decode("utf-8")
     except UnicodeDecodeError:
-        raise ScenarioError(f"{path}: not UTF-8 text.") from None
-    return scenario_parse(text, source=path)
+        raise ScenarioError(f"{shown}: not UTF-8 text.") from None
+    return scenario_parse(text, source=shown)
 
 
 class _Story:
@@ -524,4 +569,4 @@ def scenario_to_json(results: list[StepResult]) -> list[dict[str, Any]]:
     return rows
 
 
-__all__ = ["ScenarioError", "scenario_load", "scenario_parse", "scenario_run", "scenario_to_json"]
+__all__ = ["ScenarioError", "path_shown", "scenario_load", "scenario_parse", "scenario_run", "scenario_to_json"]

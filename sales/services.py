@@ -498,7 +498,7 @@ def cart_abandon(
     errors: dict[str, str] = {}
     product = _owned_product(owner=owner, product=product, errors=errors)
     _check_buyer(buyer_email=buyer_email, buyer_name=buyer_name, errors=errors)
-    if buyer_phone and (not buyer_phone.isdigit() or len(buyer_phone) > 20):
+    if buyer_phone and (not (buyer_phone.isascii() and buyer_phone.isdigit()) or len(buyer_phone) > 20):
         errors["buyer_phone"] = "The phone is digits only, at most 20."
     affiliation = None
     if affiliate_code and product is not None:

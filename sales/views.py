@@ -20,6 +20,7 @@ from django.views.decorators.http import require_POST
 
 from configurations import selectors as configuration_selectors
 from configurations.models import Configuration
+from core.numbers import whole_number
 from history import publishing
 from history import selectors as history_selectors
 from history.choices import OPEN_STATUSES
@@ -62,7 +63,7 @@ _MOVE_TONE = {
 def _recorded_ids(request) -> list[int]:
     """The events the page was sent back to show (``?recorded=12`` or ``12,13``); junk is ignored."""
     raw = request.GET.get("recorded", "")
-    return [int(part) for part in raw.split(",")[:10] if part.strip().isdigit() and len(part.strip()) < 19]
+    return [n for n in map(whole_number, raw.split(",")[:10]) if n is not None]
 
 
 def _deliveries(events: list[Event]) -> list[dict]:
@@ -213,7 +214,7 @@ def simulator(request):
 def deliveries(request):
     """The live card of recorded events (``?events=1,2``): where each went and how its delivery stands."""
     raw = request.GET.get("events", "")
-    ids = [int(part) for part in raw.split(",")[:10] if part.isdigit() and len(part) < 19]
+    ids = [n for n in map(whole_number, raw.split(",")[:10]) if n is not None]
     events = history_selectors.event_list(owner_id=request.user.pk, event_ids=ids)
     if not events:
         raise Http404("No such events.")

@@ -133,6 +133,18 @@ def test_every_product_error_is_shown_under_its_field_with_what_was_typed(web, p
     assert not Product.objects.exists()
 
 
+@pytest.mark.parametrize("value", ["NaN", "nan", "sNaN", "Infinity", "-inf", "1e999"])
+@pytest.mark.parametrize("field", ["price", "plan_monthly_price"])
+def test_a_price_that_is_not_a_finite_number_is_an_error_and_the_page_stays_usable(web, producer, field, value):
+    data = product_data(is_subscription="on", plan_monthly="on", **{field: value})
+    page = page_after(web.post(reverse("products:create"), data, follow=True))
+    expected = "no more than 12 digits" if value == "1e999" else "A price, e.g. 97.00."  # finite, but huge
+    assert expected in error_under(page, f"id_{field}")
+    assert not Product.objects.exists()
+    assert web.get(reverse("products:create")).status_code == 200, "the rest of the session is not broken"
+    assert web.get(reverse("products:list")).status_code == 200
+
+
 def test_a_subscription_product_needs_a_plan(web, producer):
     page = page_after(web.post(reverse("products:create"), product_data(is_subscription="on"), follow=True))
     assert "Choose at least one plan" in page

@@ -2,6 +2,10 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from configurations.validators import validate_target_url
+from core.addresses import SANDBOX_POLICY as SANDBOX
+from core.addresses import AddressPolicy
+
+PRODUCTION = AddressPolicy(public_only=True)
 
 
 @pytest.mark.parametrize(
@@ -17,7 +21,7 @@ from configurations.validators import validate_target_url
     ],
 )
 def test_sandbox_accepts_well_formed_http_urls(url):
-    assert validate_target_url(url, production=False) == url.strip()
+    assert validate_target_url(url, policy=SANDBOX) == url.strip()
 
 
 @pytest.mark.parametrize(
@@ -41,7 +45,7 @@ def test_sandbox_accepts_well_formed_http_urls(url):
 )
 def test_bad_urls_are_refused_with_a_message_that_says_why(url, code, words):
     with pytest.raises(ValidationError) as caught:
-        validate_target_url(url, production=False)
+        validate_target_url(url, policy=SANDBOX)
     assert caught.value.code == code
     assert words in caught.value.messages[0]
 
@@ -66,23 +70,23 @@ def test_bad_urls_are_refused_with_a_message_that_says_why(url, code, words):
     ],
 )
 def test_production_refuses_private_and_loopback_literals(url):
-    assert validate_target_url(url, production=False)
+    assert validate_target_url(url, policy=SANDBOX)
     with pytest.raises(ValidationError) as caught:
-        validate_target_url(url, production=True)
+        validate_target_url(url, policy=PRODUCTION)
     assert caught.value.code == "private_address"
 
 
 @pytest.mark.parametrize("host", ["127.1", "0x7f000001", "2130706433", "0177.0.0.1", "0x7f.1", "0x08080808"])
-@pytest.mark.parametrize("production", [False, True])
-def test_an_ip_address_in_another_spelling_is_refused_naming_the_usual_one(host, production):
+@pytest.mark.parametrize("policy", [SANDBOX, PRODUCTION], ids=["sandbox", "production"])
+def test_an_ip_address_in_another_spelling_is_refused_naming_the_usual_one(host, policy):
     """Resolvers read these as addresses (0x7f000001 is 127.0.0.1), HTTP clients refuse or misread them: never
     saved, in either mode, so nothing judged as a name can reach an address."""
     with pytest.raises(ValidationError) as caught:
-        validate_target_url(f"http://{host}/hook", production=production)
+        validate_target_url(f"http://{host}/hook", policy=policy)
     assert caught.value.code == "host"
     assert "usual dotted form" in caught.value.messages[0]
 
 
 def test_production_accepts_public_urls():
-    assert validate_target_url("https://hooks.example.com/hotmart", production=True)
-    assert validate_target_url("https://[64:ff9b::808:808]/hotmart", production=True), "8.8.8.8 through NAT64"
+    assert validate_target_url("https://hooks.example.com/hotmart", policy=PRODUCTION)
+    assert validate_target_url("https://[64:ff9b::808:808]/hotmart", policy=PRODUCTION), "8.8.8.8 through NAT64"

@@ -10,7 +10,8 @@ from django.core.management.base import CommandError
 from django.test import Client
 from oauth2_provider.models import Application
 
-from dispatcher.logging import QuerySecretsFilter, mask_query_secrets
+from core.secrets import mask_query_secrets
+from dispatcher.logging import QuerySecretsFilter
 from tests.dispatcher.test_commands import run, run_json
 
 

@@ -106,3 +106,22 @@ def test_metrics_can_require_a_token(client):
 def test_live_only_needs_the_process_and_its_database(other_redis, client):
     other_redis.stop()
     assert client.get("/health/live").json() == {"status": "ok"}
+
+
+def test_metrics_answer_while_redis_is_down_saying_so(other_redis, live_server, producer):
+    """A real scrape of /metrics with Redis stopped: Prometheus text, Redis reported down, and the database's
+    metrics (the backlog a Redis outage builds up) still there; never an HTML error page."""
+    import requests
+
+    configuration_create(owner=producer, name="r", events=["PURCHASE_APPROVED"], url="http://127.0.0.1:9/x")
+    up = requests.get(f"{live_server.url}/metrics", timeout=30)
+    assert up.status_code == 200 and sample(up.text, "hotmart_dispatcher_redis_up") == 1
+    other_redis.stop()
+
+    down = requests.get(f"{live_server.url}/metrics", timeout=30)
+
+    assert down.status_code == 200 and down.headers["Content-Type"].startswith("text/plain")
+    assert sample(down.text, "hotmart_dispatcher_redis_up") == 0
+    assert sample(down.text, "hotmart_dispatcher_database_up") == 1
+    assert sample(down.text, "hotmart_dispatcher_configurations", status="active") == 1
+    assert "hotmart_dispatcher_queue_length" not in down.text, "what Redis holds is left out, not made up"

@@ -4,6 +4,7 @@ import os
 import subprocess
 import sys
 
+import pytest
 import redis
 from django.test import override_settings
 
@@ -30,6 +31,23 @@ def test_bad_settings_are_reported_by_name():
     with override_settings(DISPATCHER_MODE="staging"):
         [error] = check_dispatcher_settings()
     assert "DISPATCHER_MODE" in error.msg
+
+
+@pytest.mark.parametrize("name", ["CONNECT_TIMEOUT", "RETRY_JITTER", "SWEEP_INTERVAL", "SLOW_AFTER"])
+@pytest.mark.parametrize("value", ["nan", "inf"])
+def test_a_setting_that_is_not_a_finite_number_is_reported(name, value):
+    with override_settings(DISPATCHER={**DISPATCHER, name: float(value)}):
+        [error] = check_dispatcher_settings()
+    assert error.id == "dispatcher.E002" and "not a finite number" in error.msg
+
+
+@pytest.mark.parametrize("name", ["RATE_WINDOW", "MAX_DELAY"])
+def test_an_inbox_setting_that_is_not_a_finite_number_is_reported(settings, name):
+    from inbox.checks import check_inbox_settings
+
+    settings.INBOX = {**settings.INBOX, name: float("nan")}
+    [error] = check_inbox_settings()
+    assert error.id == "inbox.E001" and "not a finite number" in error.msg
 
 
 def test_an_unknown_mode_stops_manage_py_with_its_name():

@@ -10,12 +10,13 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.test import override_settings
 
-from configurations.validators import is_public_address, validate_target_url
+from configurations.validators import validate_target_url
+from core.addresses import AddressPolicy, is_public_address
 from dispatcher.settings import DISPATCHER
 from engine import transport
 from engine.conf import dispatcher_settings
 from engine.loop import limits_for
-from engine.transport import AddressPolicy, Limits, post
+from engine.transport import Limits, post
 from history.choices import ErrorKind
 from tests import hostile
 
@@ -125,7 +126,7 @@ def test_a_literal_address_is_judged_alike_when_saved_and_when_sent(host):
     sent = post(url=url, body=b"{}", headers={}, limits=limits(PRODUCTION))
     assert sent.error_kind == ErrorKind.BLOCKED_ADDRESS, sent.error_message
     with pytest.raises(ValidationError) as refused:
-        validate_target_url(url, production=True)
+        validate_target_url(url, policy=PRODUCTION)
     assert refused.value.code in ("private_address", "host"), "refused as private, or as an address in disguise"
 
 

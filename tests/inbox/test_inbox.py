@@ -96,6 +96,16 @@ def test_it_records_every_request_exactly_and_answers_what_its_owner_chose(live_
 
 
 @live
+def test_behind_a_trusted_proxy_it_records_the_clients_address(live_server, producer, settings):
+    settings.TRUSTED_PROXIES = ["127.0.0.1"]  # the live server sees every request from here, as from a proxy
+    inbox = inbox_create(owner=producer, name="proxied")
+    requests.post(url_of(live_server, inbox), data=b"{}", headers={"X-Forwarded-For": "203.0.113.9"}, timeout=5)
+    settings.TRUSTED_PROXIES = []
+    requests.post(url_of(live_server, inbox), data=b"{}", headers={"X-Forwarded-For": "203.0.113.9"}, timeout=5)
+    assert [r.remote_addr for r in InboxRequest.objects.order_by("number")] == ["203.0.113.9", "127.0.0.1"]
+
+
+@live
 def test_it_answers_the_status_its_owner_chose(live_server, producer):
     inbox = inbox_create(owner=producer, name="gone", status_code=410)
     response = requests.post(url_of(live_server, inbox), data=b"{}", timeout=5)

@@ -292,3 +292,14 @@ def test_a_caught_hotmart_notification_is_listed_with_its_event_and_transaction(
 def test_the_old_inbox_address_leads_to_the_inbox_pages(web):
     response = web.get("/inbox/")
     assert response.status_code == 302 and response.url == reverse("inboxes:list")
+
+
+def test_a_deeply_nested_json_body_is_caught_and_shown_as_text(web, producer):
+    """A hostile sender's ``[[[[...`` body: recorded and answered like any other, its page shows the text."""
+    inbox = inbox_create(owner=producer, name="catcher")
+    deep = "[" * 100_000 + "]" * 100_000
+    assert send(Client(raise_request_exception=False), inbox, deep).status_code == 200
+    [caught] = InboxRequest.objects.filter(inbox=inbox)
+    assert caught.body_size == len(deep) and caught.event_type == ""
+    detail = page_of(web.get(reverse("inboxes:request", args=[inbox.pk, caught.pk])))
+    assert "[[[[[[[[" in detail

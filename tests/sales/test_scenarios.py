@@ -4,6 +4,9 @@ records nothing and says which step failed; bad files get one clear line."""
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 from io import StringIO
 
@@ -18,7 +21,7 @@ from history.models import Event, Notification
 from inbox.models import Inbox
 from sales.models import Purchase, Subscription
 from sales.scenarios import ScenarioError, duration_parse, scenario_parse, scenario_run
-from tests.conftest import ROOT
+from tests.conftest import ROOT, _test_database_url
 from tests.dispatcher.test_commands import manage
 
 EXAMPLES = sorted((ROOT / "scenarios").glob("*.*"))
@@ -174,6 +177,15 @@ def test_aliases_name_transactions_and_subscriptions(demo):
         ("start: yesterday\nsteps: [buy]", "`start` is a date-time with its zone"),
         ("colour: red\nsteps: [buy]", "unknown key 'colour'"),
         ("steps: [buy\n  - x: [", "line"),
+        ("steps: [{wait: .inf}]", "step 1 (wait): inf is not a duration"),
+        ("steps: [{wait: .nan}]", "step 1 (wait): nan is not a duration"),
+        ("steps: [{wait: 1.0e+300}]", "step 1 (wait): 1e+300 is not a duration"),
+        ("steps: [{wait: 99999999999w}]", "step 1 (wait): '99999999999w' is not a duration"),
+        ("steps: [{wait: 3000d}, {wait: 3000d}]", "step 2 (wait): the waits add up to more than 10 years"),
+        ("steps: [{sleep: .nan}]", "step 1 (sleep): a number of seconds from 0 to 60"),
+        ("start: 9999-12-31T23:00:00Z\nsteps: [buy, {wait: 2d}]", "`start` is a date-time from 1970 to 2100"),
+        ("steps: " + "[" * 50 + "]" * 50, "nested deeper than 10 levels"),
+        ("steps: " + "[" * 5000 + "]" * 5000, "nested too deeply"),
     ],
 )
 def test_bad_files_get_one_clear_message(text, message):
@@ -220,3 +232,49 @@ def test_the_command_line_exits_2_with_one_line(tmp_path):
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     assert len(lines) == 1, result.stderr
     assert "step 3 (expire)" in lines[0] and "cannot become EXPIRED" in lines[0]
+
+
+def test_a_billion_laughs_is_refused_before_anything_walks_it():
+    lines = ["x0: &x0 [" + ", ".join(["lol"] * 30) + "]"]
+    lines += [f"x{n}: &x{n} [" + ", ".join([f"*x{n - 1}"] * 30) + "]" for n in range(1, 6)]
+    with pytest.raises(ScenarioError, match="more than 20000 values"):
+        scenario_parse("\n".join(lines) + "\nsteps: [{buy: {coupon: *x5}}]", source="laughs.yaml")
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (None, "larger than 1024 KiB"),  # /dev/zero: it never ends
+        ('{"owner": "demo", "steps": ' + "[" * 100_000 + "]" * 100_000 + "}", "nested too deeply"),
+        ("owner: demo\nsteps: [buy]\n" + "#" * (1024 * 1024), "larger than 1024 KiB"),
+        (b"owner: demo\nsteps: [{buy: {coupon: \xff}}]\n", "not UTF-8 text"),
+    ],
+    ids=["dev-zero", "deeply-nested-json", "over-a-mebibyte", "not-utf-8"],
+)
+def test_a_hostile_file_gets_one_line_and_exit_2_from_the_real_command_line(tmp_path, content, message):
+    if content is None:
+        path = "/dev/zero"
+    else:
+        path = tmp_path / "story.json"
+        path.write_bytes(content if isinstance(content, bytes) else content.encode())
+
+    result = manage("scenario", str(path), "--owner", "demo")
+
+    assert result.returncode == 2, result.stderr[-500:]
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and message in lines[0], result.stderr[-500:]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_file_name_of_any_bytes_is_read(tmp_path):
+    call_command("seed_demo", stdout=StringIO())
+    path = tmp_path.joinpath(os.fsdecode(b"hist\xf3ria.yaml"))
+    path.write_text("owner: demo\nsteps: [buy]\n")
+    env = {**os.environ, "DATABASE_URL": _test_database_url(), "PYTHONIOENCODING": "utf-8:strict"}  # a UTF-8 terminal
+    result = subprocess.run(
+        [sys.executable, "manage.py", "scenario", os.fsencode(path), "--check"],
+        cwd=ROOT, env=env, capture_output=True, timeout=60,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "hist\ufffdria.yaml: every step can run." in result.stdout.decode()

@@ -11,6 +11,8 @@ are handed to oauthlib as body parameters (it refuses a query string on a token 
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 from urllib.parse import urlsplit, urlunsplit
 
@@ -25,6 +27,7 @@ from oauth2_provider.oauth2_backends import OAuthLibCore
 from oauth2_provider.views import TokenView
 from oauthlib.common import urlencode
 
+from core.proxies import client_address
 from web.api.errors import too_large_message
 
 ERROR_DESCRIPTIONS = {
@@ -83,7 +86,8 @@ class HotmartTokenView(TokenView):
             response = oauth_error(
                 429,
                 "slow_down",
-                f"Too many failed token requests from this address: wait {throttle.window // 60} minutes.",
+                f"Too many failed token requests for this Client ID from this address: "
+                f"wait {throttle.window // 60} minutes.",
             )
             response["Retry-After"] = str(throttle.window)
             return response
@@ -99,11 +103,14 @@ class HotmartTokenView(TokenView):
 
 
 class _FailureThrottle:
-    """Failed token requests per client address, counted in the shared cache (Redis): past the limit the
-    address gets 429 for the rest of the window, so a Client Secret cannot be guessed by brute force."""
+    """Failed token requests per Client ID and client address (the real one behind ``TRUSTED_PROXIES``),
+    counted in the shared cache (Redis): past the limit that pair gets 429 for the rest of the window, so a
+    Client Secret cannot be guessed by brute force. Only the pair that failed is slowed down: a credential used
+    from elsewhere, and every other credential, still get their tokens, whoever else is failing."""
 
     def __init__(self, request: HttpRequest):
-        self.key = f"oauth-token-failures:{request.META.get('REMOTE_ADDR', '')}"
+        pair = f"{_presented_client_id(request)}\n{client_address(request)}"
+        self.key = f"oauth-token-failures:{hashlib.sha256(pair.encode('utf-8', 'replace')).hexdigest()}"
         self.limit = settings.API_TOKEN_FAILURE_LIMIT
         self.window = settings.API_TOKEN_FAILURE_WINDOW
 
@@ -119,6 +126,17 @@ class _FailureThrottle:
             cache.incr(self.key)
         except Exception:  # noqa: BLE001, S110
             pass
+
+
+def _presented_client_id(request: HttpRequest) -> str:
+    """The Client ID a token request names: its Basic value's, or else its ``client_id`` parameter."""
+    scheme, _, value = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() == "basic":
+        try:
+            return base64.b64decode(value.strip(), validate=True).decode("utf-8").partition(":")[0]
+        except (ValueError, UnicodeDecodeError):
+            return ""
+    return request.POST.get("client_id") or request.GET.get("client_id") or ""
 
 
 def oauth_error(status: int, error: str, description: str) -> JsonResponse:

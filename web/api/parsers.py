@@ -10,6 +10,8 @@ from __future__ import annotations
 from rest_framework.exceptions import ParseError
 from rest_framework.parsers import JSONParser
 
+from core.documents import too_deep
+
 MAX_DEPTH = 32
 
 
@@ -19,29 +21,10 @@ class BoundedJSONParser(JSONParser):
             data = super().parse(stream, media_type, parser_context)
         except RecursionError:
             raise ParseError(too_deep_message()) from None
-        if depth(data) > MAX_DEPTH:
+        if too_deep(data, max_depth=MAX_DEPTH):
             raise ParseError(too_deep_message())
         return data
 
 
 def too_deep_message() -> str:
     return f"JSON parse error - the body nests more than {MAX_DEPTH} levels deep; no request needs that many."
-
-
-def depth(value) -> int:
-    """How many arrays and objects deep ``value`` goes; walked with a stack, never with recursion."""
-    deepest = 0
-    stack = [(value, 1)]
-    while stack:
-        current, level = stack.pop()
-        if isinstance(current, dict):
-            children = current.values()
-        elif isinstance(current, list):
-            children = current
-        else:
-            continue
-        deepest = max(deepest, level)
-        if deepest > MAX_DEPTH:
-            return deepest
-        stack.extend((child, level + 1) for child in children)
-    return deepest

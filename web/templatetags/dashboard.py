@@ -12,6 +12,7 @@ from django.utils.html import format_html
 from django.utils.timesince import timesince
 from django.utils.timezone import localtime, now
 
+from core.documents import NOT_JSON, parse_json
 from web.dashboard import once
 
 register = template.Library()
@@ -19,12 +20,12 @@ register = template.Library()
 
 @register.filter
 def pretty_json(value) -> str:
-    """Indented JSON of a dict, or of a JSON text; anything else as it is."""
+    """Indented JSON of a dict, or of a JSON text; anything else (or JSON nested too deeply) as it is."""
     if isinstance(value, str):
-        try:
-            value = json.loads(value)
-        except ValueError:
+        document = parse_json(value)
+        if document is NOT_JSON:
             return value
+        value = document
     return json.dumps(value, indent=2, ensure_ascii=False)
 
 

@@ -10,8 +10,8 @@ from configurations.cli import owner_or_error
 from configurations.models import Configuration
 from configurations.services import signing_disable, signing_secret_rotate
 from core.cli import Command as BaseCommand
-from core.cli import dump_json, usage_error, validation_message
-from dispatcher.logging import mask_secret
+from core.cli import dump_json, number, usage_error, validation_message
+from core.secrets import mask_secret
 from history.publishing import (
     configuration_reenable,
     configuration_remove,
@@ -93,7 +93,7 @@ class Command(BaseCommand):
         group = signing.add_mutually_exclusive_group()
         group.add_argument("--rotate", action="store_true", help="A new secret; turns signing on the first time.")
         group.add_argument("--disable", action="store_true", help="Stop signing and delete the secrets.")
-        signing.add_argument("--overlap-hours", type=float, default=24, help="How long old secrets keep signing.")
+        signing.add_argument("--overlap-hours", type=number, default=24, help="How long old secrets keep signing.")
         signing.add_argument("--reveal", action="store_true", help="Show the secrets in full.")
 
         for name, text in (

@@ -3,7 +3,7 @@
 from configurations import services as configuration_services
 from configurations.cli import owner_or_error
 from core.cli import Command as BaseCommand
-from dispatcher.logging import mask_secret
+from core.secrets import mask_secret
 
 
 class Command(BaseCommand):

@@ -1,6 +1,5 @@
 """Inspect notifications: their status, attempts and response codes."""
 
-import json as jsonlib
 from datetime import datetime, time
 from urllib.parse import parse_qsl
 
@@ -12,7 +11,8 @@ from configurations.cli import owner_or_error
 from configurations.models import Configuration
 from core.cli import Command as BaseCommand
 from core.cli import dump_json, usage_error, validation_message
-from dispatcher.logging import mask_secret
+from core.documents import NOT_JSON, parse_json
+from core.secrets import mask_body
 from history import selectors as history_selectors
 from history.choices import NotificationStatus
 from history.models import Notification
@@ -43,12 +43,13 @@ def notification_summary(n: Notification) -> dict:
 def notification_detail(n: Notification, *, reveal: bool) -> dict:
     """The notification with its payload: JSON as an object, a 1.0 form as its fields; the hottok inside it
     masked unless revealed."""
+    text = n.payload if reveal else mask_body(n.payload)
+    payload: object = text
     if n.content_type == FORM:
-        payload = dict(parse_qsl(n.payload, keep_blank_values=True))
-    else:
-        payload = jsonlib.loads(n.payload) if n.content_type == JSON else n.payload
-    if not reveal and isinstance(payload, dict) and "hottok" in payload:
-        payload["hottok"] = mask_secret(payload["hottok"])
+        payload = dict(parse_qsl(text, keep_blank_values=True))
+    elif n.content_type == JSON:
+        document = parse_json(text)
+        payload = text if document is NOT_JSON else document
     return {
         **notification_summary(n),
         "status_reason": n.status_reason or None,
@@ -183,9 +184,12 @@ def _moment(text: str, option: str):
     """An ISO date or date-time in the current time zone, or a usage error naming the option."""
     from django.utils.dateparse import parse_date, parse_datetime
 
-    parsed = parse_datetime(text)
+    try:
+        parsed = parse_datetime(text)
+        day = None if parsed is not None else parse_date(text)
+    except ValueError:  # well formed, but no such day: 2026-13-45
+        parsed = day = None
     if parsed is None:
-        day = parse_date(text)
         if day is None:
             raise usage_error(f"{option} {text!r} is not an ISO date or date-time, e.g. 2026-11-27T10:00.")
         parsed = datetime.combine(day, time.min)

@@ -6,7 +6,7 @@ from django.core.exceptions import ValidationError
 
 from configurations.cli import owner_or_error
 from core.cli import Command as BaseCommand
-from core.cli import dump_json, usage_error, validation_message
+from core.cli import dump_json, number, usage_error, validation_message
 from inbox import selectors as inbox_selectors
 from inbox import services as inbox_services
 from inbox.models import Inbox
@@ -89,7 +89,7 @@ class Command(BaseCommand):
         parser.add_argument("--status", type=int, dest="status_code", help="HTTP status it answers (default 200).")
         parser.add_argument("--body", dest="response_body", help="The body it answers.")
         parser.add_argument("--content-type", dest="response_content_type", help="Of the body it answers.")
-        parser.add_argument("--delay", type=float, help="Seconds it hangs before answering.")
+        parser.add_argument("--delay", type=number, help="Seconds it hangs before answering.")
         parser.add_argument("--fail-first", type=int, help="The first N requests get --fail-status.")
         parser.add_argument("--fail-status", type=int, help="Status of those first N answers (default 500).")
         parser.add_argument("--json", action="store_true")

@@ -6,9 +6,9 @@ from django.utils import timezone
 
 from configurations.cli import owner_or_error
 from core.cli import Command as BaseCommand
-from core.cli import dump_json, usage_error
+from core.cli import dump_json, file_path, usage_error
 from sales.output import outcome_lines
-from sales.scenarios import ScenarioError, StepResult, scenario_load, scenario_run, scenario_to_json
+from sales.scenarios import ScenarioError, StepResult, path_shown, scenario_load, scenario_run, scenario_to_json
 
 
 class Command(BaseCommand):
@@ -19,7 +19,9 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("file", metavar="FILE", help="The scenario, e.g. scenarios/card-refund.yaml.")
+        parser.add_argument(
+            "file", metavar="FILE", type=file_path, help="The scenario, e.g. scenarios/card-refund.yaml."
+        )
         parser.add_argument("--owner", help="The producer's username; default: the file's `owner`.")
         parser.add_argument("--check", action="store_true", help="Only check it (a dry run): nothing is recorded.")
         parser.add_argument("--no-sleep", action="store_true", help="Skip `sleep` steps.")
@@ -28,6 +30,7 @@ class Command(BaseCommand):
     def handle(self, *args, file, owner, check, no_sleep, json, **options):
         try:
             scenario = scenario_load(file)
+            file = path_shown(file)
         except ScenarioError as exc:
             raise usage_error(str(exc)) from None
         username = owner or scenario.owner

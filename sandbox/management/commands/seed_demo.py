@@ -11,7 +11,7 @@ from configurations import services as configuration_services
 from configurations.models import Configuration
 from core.cli import Command as BaseCommand
 from core.cli import usage_error
-from dispatcher.logging import mask_secret
+from core.secrets import mask_secret
 from inbox import selectors as inbox_selectors
 from inbox import services as inbox_services
 
